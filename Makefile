@@ -1,0 +1,75 @@
+# The whole interface of this repository; see README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+CACHE ?= $(or $(BOTCORE_CACHE_DIR),$(HOME)/.cache/botcore-platform)
+export BOTCORE_CACHE_DIR := $(CACHE)
+PYTHON ?= python3
+VENV := $(CACHE)/venv-$(shell cat requirements.txt | sha256sum | cut -c1-12)
+BIN := $(VENV)/bin
+# Ansible finds this checkout as botcore.platform through a link kept outside the tree.
+COLLECTIONS := $(CACHE)/collections-$(shell echo $(CURDIR) | sha256sum | cut -c1-8)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_FORCE_COLOR ?= false
+CLUSTER := $(BIN)/python -m tools.localcluster
+SCENARIOS ?= smoke
+
+.PHONY: help setup demo test lint sanity units molecule cluster-build cluster-up cluster-down kubeconfig status
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+$(VENV)/.installed: requirements.txt
+	@echo "setting up $(VENV)" >&2
+	@$(PYTHON) -m venv $(VENV) >&2
+	@$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt >&2
+	@touch $@
+
+$(COLLECTIONS)/ansible_collections/botcore/platform:
+	@mkdir -p $(dir $@) && ln -sfn $(CURDIR) $@
+
+setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/botcore/platform ## install the pinned Python tools
+
+cluster-build: setup ## build (or reuse) the local cluster binaries
+	@$(CLUSTER) build
+
+cluster-up: setup ## start the local cluster (BOTCORE_CLUSTER_PROVIDER=local|kind|existing)
+	@$(CLUSTER) up
+
+cluster-down: setup ## stop the local cluster and remove its state
+	@$(CLUSTER) down
+
+kubeconfig: setup ## print the path of the cluster's kubeconfig and nothing else
+	@$(CLUSTER) kubeconfig
+
+status: setup ## print the state of the cluster processes
+	@$(CLUSTER) status
+
+demo: cluster-up ## fresh machine: set up, start the local cluster, deploy site.yml to it
+	@KUBECONFIG=$$($(CLUSTER) kubeconfig) ansible-playbook site.yml -i inventories/local
+	@echo
+	@echo "The platform runs on the local cluster. KUBECONFIG=$$($(CLUSTER) kubeconfig)"
+	@echo "Stop it with: make cluster-down"
+
+lint: setup ## yamllint, ansible-lint (production profile), ruff
+	yamllint --strict .
+	ansible-lint --profile production
+	ruff check .
+	ruff format --check .
+
+sanity: setup ## ansible-test sanity on a copy of the collection, no ignore entries
+	@tools/ansible-test.sh sanity
+
+units: setup ## unit tests of the plugins and tools
+	pytest -q tests/unit
+
+molecule: setup cluster-build ## the Molecule scenarios against the local cluster
+	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
+
+test: ## fresh machine: set up everything and run every test
+	@start=$$(date +%s); \
+	$(MAKE) lint sanity units molecule; \
+	echo "make test: all stages passed in $$(( $$(date +%s) - start ))s"
