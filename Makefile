@@ -14,10 +14,12 @@ COLLECTIONS := $(CACHE)/collections-$(shell echo $(CURDIR) | sha256sum | cut -c1
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= false
+export NO_COLOR ?= 1
+export PY_COLORS ?= 0
 CLUSTER := $(BIN)/python -m tools.localcluster
 SCENARIOS ?= smoke
 
-.PHONY: help setup demo test lint sanity units molecule cluster-build cluster-up cluster-down kubeconfig status
+.PHONY: help setup demo test lint sanity units integration molecule cluster-build cluster-up cluster-down kubeconfig status
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -66,10 +68,16 @@ sanity: setup ## ansible-test sanity on a copy of the collection, no ignore entr
 units: setup ## unit tests of the plugins and tools
 	pytest -q tests/unit
 
+integration: setup cluster-build ## lifecycle tests of the local cluster provider
+	pytest -q tests/integration
+
+# Tests run their own cluster beside any `make cluster-up` one: other state directory, other ports.
+molecule: export BOTCORE_CLUSTER_STATE := $(CACHE)/test-cluster
+molecule: export BOTCORE_CLUSTER_PORT_OFFSET := 100
 molecule: setup cluster-build ## the Molecule scenarios against the local cluster
 	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
 
 test: ## fresh machine: set up everything and run every test
 	@start=$$(date +%s); \
-	$(MAKE) lint sanity units molecule; \
+	$(MAKE) lint sanity units integration molecule; \
 	echo "make test: all stages passed in $$(( $$(date +%s) - start ))s"

@@ -8,11 +8,11 @@ cache=${BOTCORE_CACHE_DIR:-$HOME/.cache/botcore-platform}
 root=$cache/ansible-test-$(echo "$repo" | sha256sum | cut -c1-8)
 dest=$root/ansible_collections/botcore/platform
 
-pip_version=$(python -c 'from ansible_test._internal.python_requirements import PIP_VERSION as v; print(v)' 2>/dev/null \
-  || python - <<'PY'
-import re, pathlib, ansible_test
+# The pip version ansible-test bootstraps into its virtual environments names the script it looks for.
+pip_version=$(python - <<'PY'
+import pathlib, re, ansible_test
 src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
-print(re.search(r"PIP_VERSION\s*=\s*['\"]([^'\"]+)", src.read_text()).group(1))
+print(re.search(r"pip='([0-9.]+)'", src.read_text()).group(1))
 PY
 )
 stub=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py

@@ -32,7 +32,11 @@ def _run(cmd, cwd=None, **kw):
 
 def _mod_download(module: str) -> dict:
     out = subprocess.run(
-        ["go", "mod", "download", "-json", module], env=_go_env(), check=True, capture_output=True, text=True,
+        ["go", "mod", "download", "-json", module],
+        env=_go_env(),
+        check=True,
+        capture_output=True,
+        text=True,
         cwd=cache_dir(),
     ).stdout
     return json.loads(out)
@@ -75,12 +79,27 @@ def _build_kubernetes(version: str, out: Path) -> None:
     # Without these /version reports v0.0.0-master and Helm rejects charts with a kubeVersion.
     for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
         ldflags += [
-            f"-X {pkg}.gitVersion={version}", f"-X {pkg}.gitMajor=1", f"-X {pkg}.gitMinor={minor}",
-            f"-X {pkg}.gitCommit=module-{version}", f"-X {pkg}.gitTreeState=clean", f"-X {pkg}.buildDate={stamp}",
+            f"-X {pkg}.gitVersion={version}",
+            f"-X {pkg}.gitMajor=1",
+            f"-X {pkg}.gitMinor={minor}",
+            f"-X {pkg}.gitCommit=module-{version}",
+            f"-X {pkg}.gitTreeState=clean",
+            f"-X {pkg}.buildDate={stamp}",
         ]
     _run(
-        ["go", "build", "-trimpath", "-buildvcs=false", "-tags", "selinux,notest,grpcnotrace",
-         "-ldflags", " ".join(ldflags), "-o", str(out) + "/"] + [f"k8s.io/kubernetes/cmd/{c}" for c in K8S_COMMANDS],
+        [
+            "go",
+            "build",
+            "-trimpath",
+            "-buildvcs=false",
+            "-tags",
+            "selinux,notest,grpcnotrace",
+            "-ldflags",
+            " ".join(ldflags),
+            "-o",
+            str(out) + "/",
+        ]
+        + [f"k8s.io/kubernetes/cmd/{c}" for c in K8S_COMMANDS],
         cwd=work,
     )
 
@@ -93,16 +112,27 @@ def _build_etcd(version: str, out: Path) -> None:
         f"require go.etcd.io/etcd/server/v3 {version}\n",
     )
     _run(["go", "mod", "tidy"], cwd=work)
-    _run(["go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w", "-o", str(out / "etcd"),
-          "go.etcd.io/etcd/server/v3"], cwd=work)
+    _run(
+        [
+            "go",
+            "build",
+            "-trimpath",
+            "-buildvcs=false",
+            "-ldflags",
+            "-s -w",
+            "-o",
+            str(out / "etcd"),
+            "go.etcd.io/etcd/server/v3",
+        ],
+        cwd=work,
+    )
 
 
 def _go_install(package: str, out: Path, ldflags: str = "-s -w") -> None:
     env = _go_env()
     env["GOBIN"] = str(out)
     print(f"+ go install {package}", file=sys.stderr, flush=True)
-    subprocess.run(["go", "install", "-trimpath", "-ldflags", ldflags, package], env=env, check=True,
-                   cwd=cache_dir())
+    subprocess.run(["go", "install", "-trimpath", "-ldflags", ldflags, package], env=env, check=True, cwd=cache_dir())
 
 
 def _build_kwok(version: str, out: Path) -> None:
@@ -112,8 +142,12 @@ def _build_kwok(version: str, out: Path) -> None:
 def _build_helm(version: str, out: Path) -> None:
     gomod = Path(_mod_download(f"helm.sh/helm/v3@{version}")["GoMod"]).read_text()
     client_minor = re.search(r"k8s\.io/client-go v0\.(\d+)\.", gomod).group(1)
-    flags = ["-s", "-w", f"-X helm.sh/helm/v3/internal/version.version={version}",
-             "-X helm.sh/helm/v3/internal/version.gitTreeState=clean"]
+    flags = [
+        "-s",
+        "-w",
+        f"-X helm.sh/helm/v3/internal/version.version={version}",
+        "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
+    ]
     # Helm's own Makefile stamps the Kubernetes version it renders for from its client-go minor.
     for pkg in ("helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"):
         flags += [f"-X {pkg}.k8sVersionMajor=1", f"-X {pkg}.k8sVersionMinor={client_minor}"]

@@ -4,6 +4,7 @@ Everything listens on 127.0.0.1. Pod, node and service IPs are data only: nothin
 and the API server is given no node address to dial (no --node-ip for kwok, no webhooks).
 """
 
+import contextlib
 import copy
 import json
 import os
@@ -22,9 +23,17 @@ from .paths import HERE, state_dir, versions
 
 # BOTCORE_CLUSTER_PORT_OFFSET lets a second cluster (another checkout, a helper) run beside the first.
 _OFFSET = int(os.environ.get("BOTCORE_CLUSTER_PORT_OFFSET", "0"))
-PORTS = {name: port + _OFFSET for name, port in {
-    "etcd": 12379, "etcd-peer": 12380, "kube-apiserver": 16443, "kube-controller-manager": 10257,
-    "kube-scheduler": 10259, "kwok": 10247}.items()}
+PORTS = {
+    name: port + _OFFSET
+    for name, port in {
+        "etcd": 12379,
+        "etcd-peer": 12380,
+        "kube-apiserver": 16443,
+        "kube-controller-manager": 10257,
+        "kube-scheduler": 10259,
+        "kwok": 10247,
+    }.items()
+}
 ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 STORAGE_CLASSES = ("standard", "fast-ssd")
 KWOK_PROVISIONER = "kwok.x-k8s.io/volume"
@@ -40,6 +49,7 @@ def log(msg: str) -> None:
 
 
 # --- state -------------------------------------------------------------------------------------
+
 
 def kubeconfig_path() -> Path:
     return state_dir() / "kubeconfig"
@@ -61,11 +71,13 @@ def _write_record(record: dict) -> None:
 
 
 def _proc_start_time(pid: int):
+    """The kernel's start time of a live process (None when gone or a zombie): tells a recycled pid from ours."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[19])
-    except (OSError, IndexError, ValueError):
+    except OSError:
         return None
+    # An exited child of an exited `up` may never be reaped here; it is dead all the same.
+    return None if fields[0] == "Z" else int(fields[19])
 
 
 def _alive(entry: dict) -> bool:
@@ -97,8 +109,14 @@ def _start(name: str, args: list, record: dict) -> None:
     logs = state_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / f"{name}.log", "ab") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=state_dir())
+        proc = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=state_dir(),
+        )
     _children[name] = proc
     record.setdefault("processes", {})[name] = {"pid": proc.pid, "start_time": _proc_start_time(proc.pid)}
     _write_record(record)
@@ -107,27 +125,21 @@ def _start(name: str, args: list, record: dict) -> None:
 def _stop_pids(pids) -> None:
     pids = [p for p in pids if _proc_start_time(p) is not None]
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and any(_proc_start_time(p) is not None for p in pids):
         for pid in pids:  # reap our own children so they do not linger as zombies
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
         time.sleep(0.2)
     for pid in pids:
         if _proc_start_time(pid) is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
-def _wait(what: str, check, timeout: float, name: str = None) -> None:
+def _wait(what: str, check, timeout: float, name: str | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -145,8 +157,13 @@ def _port_open(port: int) -> bool:
 
 
 def kubectl(*args, check=True, input=None, capture=True):
-    return subprocess.run([str(build.binary("kubectl")), f"--kubeconfig={kubeconfig_path()}", *args],
-                          check=check, input=input, text=True, capture_output=capture)
+    return subprocess.run(
+        [str(build.binary("kubectl")), f"--kubeconfig={kubeconfig_path()}", *args],
+        check=check,
+        input=input,
+        text=True,
+        capture_output=capture,
+    )
 
 
 def _api_ready() -> bool:
@@ -154,6 +171,7 @@ def _api_ready() -> bool:
 
 
 # --- PKI and kubeconfig --------------------------------------------------------------------------
+
 
 def _pki() -> Path:
     pki = state_dir() / "pki"
@@ -163,17 +181,48 @@ def _pki() -> Path:
         subprocess.run(["openssl", *args], cwd=pki, check=True, capture_output=True)
 
     ssl("genrsa", "-out", "ca.key", "2048")
-    ssl("req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=botcore-local-ca", "-days", "3650", "-out", "ca.crt",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    ssl(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "ca.key",
+        "-subj",
+        "/CN=botcore-local-ca",
+        "-days",
+        "3650",
+        "-out",
+        "ca.crt",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    )
     ssl("genrsa", "-out", "admin.key", "2048")
     ssl("req", "-new", "-key", "admin.key", "-subj", "/O=system:masters/CN=botcore-local-admin", "-out", "admin.csr")
     (pki / "admin.ext").write_text(
         "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
         "extendedKeyUsage=serverAuth,clientAuth\n"
         "subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,"
-        "DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1\n")
-    ssl("x509", "-req", "-in", "admin.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "3650",
-        "-extfile", "admin.ext", "-out", "admin.crt")
+        "DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1\n"
+    )
+    ssl(
+        "x509",
+        "-req",
+        "-in",
+        "admin.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "3650",
+        "-extfile",
+        "admin.ext",
+        "-out",
+        "admin.crt",
+    )
     ssl("genrsa", "-out", "sa.key", "2048")
     ssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub")
     for key in pki.glob("*.key"):
@@ -183,11 +232,24 @@ def _pki() -> Path:
 
 def _write_kubeconfig(pki: Path) -> None:
     config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "botcore-local",
-        "clusters": [{"name": "botcore-local", "cluster": {
-            "server": f"https://127.0.0.1:{PORTS['kube-apiserver']}", "certificate-authority": str(pki / "ca.crt")}}],
-        "users": [{"name": "botcore-local-admin", "user": {
-            "client-certificate": str(pki / "admin.crt"), "client-key": str(pki / "admin.key")}}],
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "botcore-local",
+        "clusters": [
+            {
+                "name": "botcore-local",
+                "cluster": {
+                    "server": f"https://127.0.0.1:{PORTS['kube-apiserver']}",
+                    "certificate-authority": str(pki / "ca.crt"),
+                },
+            }
+        ],
+        "users": [
+            {
+                "name": "botcore-local-admin",
+                "user": {"client-certificate": str(pki / "admin.crt"), "client-key": str(pki / "admin.key")},
+            }
+        ],
         "contexts": [{"name": "botcore-local", "context": {"cluster": "botcore-local", "user": "botcore-local-admin"}}],
     }
     path = kubeconfig_path()
@@ -197,18 +259,30 @@ def _write_kubeconfig(pki: Path) -> None:
 
 # --- kwok --------------------------------------------------------------------------------------
 
+
 def _kwok_stages() -> list:
     """kwok's own stages from its module source, plus two of ours: `-broken` images never become Ready,
     and the volume provisioner serves every StorageClass this cluster creates."""
     src = Path(subprocess.run(["go", "env", "GOMODCACHE"], check=True, capture_output=True, text=True).stdout.strip())
     stage_dir = src / f"sigs.k8s.io/kwok@{versions()['kwok']}" / "kustomize" / "stage"
     if not stage_dir.is_dir():
-        subprocess.run(["go", "mod", "download", f"sigs.k8s.io/kwok@{versions()['kwok']}"], check=True,
-                       cwd=build.cache_dir(), env=dict(os.environ, GOTOOLCHAIN="local"))
-    files = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
-             "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml",
-             "volume/fast/pvc-provision.yaml", "volume/fast/pv-bind.yaml", "volume/fast/pvc-delete.yaml",
-             "volume/fast/pv-delete.yaml")
+        subprocess.run(
+            ["go", "mod", "download", f"sigs.k8s.io/kwok@{versions()['kwok']}"],
+            check=True,
+            cwd=build.cache_dir(),
+            env=dict(os.environ, GOTOOLCHAIN="local"),
+        )
+    files = (
+        "node/fast/node-initialize.yaml",
+        "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+        "pod/fast/pod-ready.yaml",
+        "pod/fast/pod-complete.yaml",
+        "pod/fast/pod-delete.yaml",
+        "volume/fast/pvc-provision.yaml",
+        "volume/fast/pv-bind.yaml",
+        "volume/fast/pvc-delete.yaml",
+        "volume/fast/pv-delete.yaml",
+    )
     stages = {}
     for f in files:
         doc = yaml.safe_load((stage_dir / f).read_text())
@@ -228,52 +302,90 @@ def _kwok_stages() -> list:
 
 
 def _write_kwok_config() -> Path:
-    config = {"apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration",
-              "options": {"manageAllNodes": True, "cidr": "10.244.0.0/16", "nodeLeaseDurationSeconds": 40,
-                          # kwok applies its defaults only without a config file: a zero here is fatal.
-                          "nodeLeaseParallelism": 4, "podPlayStageParallelism": 4, "nodePlayStageParallelism": 4,
-                          "podsOnNodeSyncParallelism": 1}}
+    config = {
+        "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+        "kind": "KwokConfiguration",
+        "options": {
+            "manageAllNodes": True,
+            "cidr": "10.244.0.0/16",
+            "nodeLeaseDurationSeconds": 40,
+            # kwok applies its defaults only without a config file: a zero here is fatal.
+            "nodeLeaseParallelism": 4,
+            "podPlayStageParallelism": 4,
+            "nodePlayStageParallelism": 4,
+            "podsOnNodeSyncParallelism": 1,
+        },
+    }
     path = state_dir() / "kwok.yaml"
-    path.write_text(yaml.safe_dump_all([config] + _kwok_stages(), sort_keys=False))
+    path.write_text(yaml.safe_dump_all([config, *_kwok_stages()], sort_keys=False))
     return path
 
 
 def _node(spec: dict) -> dict:
-    labels = {"kubernetes.io/hostname": spec["name"], "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-              "topology.kubernetes.io/zone": spec["zone"], "type": "kwok"}
+    labels = {
+        "kubernetes.io/hostname": spec["name"],
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "topology.kubernetes.io/zone": spec["zone"],
+        "type": "kwok",
+    }
     taints = []
     if spec.get("control_plane"):
         labels["node-role.kubernetes.io/control-plane"] = ""
         taints.append({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
     resources = {"cpu": spec["cpu"], "memory": spec["memory"], "pods": "110", "ephemeral-storage": "1Ti"}
     return {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": spec["name"], "labels": labels,
-                     "annotations": {"node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake"}},
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": spec["name"],
+            "labels": labels,
+            "annotations": {"node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake"},
+        },
         "spec": {"taints": taints, "providerID": f"kwok://{spec['name']}"},
-        "status": {"allocatable": resources, "capacity": resources, "phase": "Running",
-                   "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux",
-                                "kubeletVersion": versions()["kubernetes"], "kubeProxyVersion": "",
-                                "bootID": "", "containerRuntimeVersion": "kwok", "kernelVersion": "",
-                                "machineID": "", "osImage": "kwok", "systemUUID": ""}},
+        "status": {
+            "allocatable": resources,
+            "capacity": resources,
+            "phase": "Running",
+            "nodeInfo": {
+                "architecture": "amd64",
+                "operatingSystem": "linux",
+                "kubeletVersion": versions()["kubernetes"],
+                "kubeProxyVersion": "",
+                "bootID": "",
+                "containerRuntimeVersion": "kwok",
+                "kernelVersion": "",
+                "machineID": "",
+                "osImage": "kwok",
+                "systemUUID": "",
+            },
+        },
     }
 
 
 def _storage_class(name: str) -> dict:
     annotations = {"storageclass.kubernetes.io/is-default-class": str(name == STORAGE_CLASSES[0]).lower()}
-    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": name, "annotations": annotations},
-            "provisioner": KWOK_PROVISIONER, "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate",
-            "allowVolumeExpansion": True}
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": name, "annotations": annotations},
+        "provisioner": KWOK_PROVISIONER,
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "Immediate",
+        "allowVolumeExpansion": True,
+    }
 
 
 # --- lifecycle ---------------------------------------------------------------------------------
 
+
 def load_topology(name: str) -> dict:
     path = Path(name) if name.endswith(".json") else HERE / "topologies" / f"{name}.json"
     if not path.exists():
-        raise ClusterError(f"unknown topology {name!r}; choose one of "
-                           f"{sorted(p.stem for p in (HERE / 'topologies').glob('*.json'))} or a .json path")
+        raise ClusterError(
+            f"unknown topology {name!r}; choose one of "
+            f"{sorted(p.stem for p in (HERE / 'topologies').glob('*.json'))} or a .json path"
+        )
     return json.loads(path.read_text())
 
 
@@ -285,11 +397,18 @@ def running() -> bool:
 
 def status() -> dict:
     record = _read_record()
-    procs = {n: ("running" if n in record.get("processes", {}) and _alive(record["processes"][n]) else "stopped")
-             for n in ORDER}
-    return {"provider": "local", "state_dir": str(state_dir()), "kubeconfig": str(kubeconfig_path()),
-            "topology": record.get("topology"), "processes": procs,
-            "api_ready": all(v == "running" for v in procs.values()) and _api_ready()}
+    procs = {
+        n: ("running" if n in record.get("processes", {}) and _alive(record["processes"][n]) else "stopped")
+        for n in ORDER
+    }
+    return {
+        "provider": "local",
+        "state_dir": str(state_dir()),
+        "kubeconfig": str(kubeconfig_path()),
+        "topology": record.get("topology"),
+        "processes": procs,
+        "api_ready": all(v == "running" for v in procs.values()) and _api_ready(),
+    }
 
 
 def down() -> None:
@@ -303,8 +422,10 @@ def up(topology: str = "default") -> dict:
     if running():
         current = _read_record().get("topology")
         if current != topology:
-            raise ClusterError(f"the local cluster is already running with topology {current!r}; "
-                               f"run `down` first to switch to {topology!r}")
+            raise ClusterError(
+                f"the local cluster is already running with topology {current!r}; "
+                f"run `down` first to switch to {topology!r}"
+            )
         log("already running")
         return _read_record()
     if state_dir().exists() or _orphans():
@@ -341,52 +462,103 @@ def _boot(record: dict, nodes: list) -> None:
     pki = _pki()
     _write_kubeconfig(pki)
     sd = state_dir()
-    _start("etcd", [
-        str(b("etcd")), "--name=botcore", f"--data-dir={sd / 'etcd'}",
-        f"--listen-client-urls=http://127.0.0.1:{PORTS['etcd']}",
-        f"--advertise-client-urls=http://127.0.0.1:{PORTS['etcd']}",
-        f"--listen-peer-urls=http://127.0.0.1:{PORTS['etcd-peer']}",
-        f"--initial-advertise-peer-urls=http://127.0.0.1:{PORTS['etcd-peer']}",
-        f"--initial-cluster=botcore=http://127.0.0.1:{PORTS['etcd-peer']}",
-        "--listen-metrics-urls=", "--auto-compaction-retention=1", "--quota-backend-bytes=4294967296",
-        "--unsafe-no-fsync",  # a throw-away test store: durability costs seconds per run on slow disks
-    ], record)
+    _start(
+        "etcd",
+        [
+            str(b("etcd")),
+            "--name=botcore",
+            f"--data-dir={sd / 'etcd'}",
+            f"--listen-client-urls=http://127.0.0.1:{PORTS['etcd']}",
+            f"--advertise-client-urls=http://127.0.0.1:{PORTS['etcd']}",
+            f"--listen-peer-urls=http://127.0.0.1:{PORTS['etcd-peer']}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{PORTS['etcd-peer']}",
+            f"--initial-cluster=botcore=http://127.0.0.1:{PORTS['etcd-peer']}",
+            "--listen-metrics-urls=",
+            "--auto-compaction-retention=1",
+            "--quota-backend-bytes=4294967296",
+            "--unsafe-no-fsync",  # a throw-away test store: durability costs seconds per run on slow disks
+        ],
+        record,
+    )
     _wait("etcd", lambda: _port_open(PORTS["etcd"]), 30, "etcd")
-    _start("kube-apiserver", [
-        str(b("kube-apiserver")), f"--etcd-servers=http://127.0.0.1:{PORTS['etcd']}",
-        "--bind-address=127.0.0.1", f"--secure-port={PORTS['kube-apiserver']}",
-        # No default route here: name the advertise address, and keep the loopback address out of the
-        # `kubernetes` Endpoints (nothing reads them: there is no kube-proxy).
-        "--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none",
-        "--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=true",
-        "--authorization-mode=Node,RBAC",
-        f"--client-ca-file={pki / 'ca.crt'}", f"--tls-cert-file={pki / 'admin.crt'}",
-        f"--tls-private-key-file={pki / 'admin.key'}",
-        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        f"--service-account-key-file={pki / 'sa.pub'}", f"--service-account-signing-key-file={pki / 'sa.key'}",
-        "--kubelet-preferred-address-types=InternalIP", "--profiling=false", "--v=1",
-    ], record)
+    _start(
+        "kube-apiserver",
+        [
+            str(b("kube-apiserver")),
+            f"--etcd-servers=http://127.0.0.1:{PORTS['etcd']}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={PORTS['kube-apiserver']}",
+            # No default route here: name the advertise address, and keep the loopback address out of the
+            # `kubernetes` Endpoints (nothing reads them: there is no kube-proxy).
+            "--advertise-address=127.0.0.1",
+            "--endpoint-reconciler-type=none",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            "--allow-privileged=true",
+            "--authorization-mode=Node,RBAC",
+            f"--client-ca-file={pki / 'ca.crt'}",
+            f"--tls-cert-file={pki / 'admin.crt'}",
+            f"--tls-private-key-file={pki / 'admin.key'}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={pki / 'sa.pub'}",
+            f"--service-account-signing-key-file={pki / 'sa.key'}",
+            "--kubelet-preferred-address-types=InternalIP",
+            "--profiling=false",
+            "--v=1",
+        ],
+        record,
+    )
     _wait("kube-apiserver /readyz", _api_ready, 120, "kube-apiserver")
-    common = [f"--kubeconfig={kubeconfig_path()}", "--bind-address=127.0.0.1", "--leader-elect=false",
-              "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics", "--profiling=false", "--v=1"]
-    _start("kube-controller-manager", [
-        str(b("kube-controller-manager")), *common, f"--secure-port={PORTS['kube-controller-manager']}",
-        f"--root-ca-file={pki / 'ca.crt'}", f"--service-account-private-key-file={pki / 'sa.key'}",
-        "--use-service-account-credentials=false",
-    ], record)
+    common = [
+        f"--kubeconfig={kubeconfig_path()}",
+        "--bind-address=127.0.0.1",
+        "--leader-elect=false",
+        "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+        "--profiling=false",
+        "--v=1",
+    ]
+    _start(
+        "kube-controller-manager",
+        [
+            str(b("kube-controller-manager")),
+            *common,
+            f"--secure-port={PORTS['kube-controller-manager']}",
+            f"--root-ca-file={pki / 'ca.crt'}",
+            f"--service-account-private-key-file={pki / 'sa.key'}",
+            "--use-service-account-credentials=false",
+        ],
+        record,
+    )
     _start("kube-scheduler", [str(b("kube-scheduler")), *common, f"--secure-port={PORTS['kube-scheduler']}"], record)
     kwok_config = _write_kwok_config()
-    _start("kwok", [
-        str(b("kwok")), f"--kubeconfig={kubeconfig_path()}", f"--config={kwok_config}", "--manage-all-nodes=true",
-        "--node-lease-duration-seconds=40", f"--server-address=127.0.0.1:{PORTS['kwok']}",
-        f"--tls-cert-file={pki / 'admin.crt'}", f"--tls-private-key-file={pki / 'admin.key'}",
-    ], record)
+    _start(
+        "kwok",
+        [
+            str(b("kwok")),
+            f"--kubeconfig={kubeconfig_path()}",
+            f"--config={kwok_config}",
+            "--manage-all-nodes=true",
+            "--node-lease-duration-seconds=40",
+            f"--server-address=127.0.0.1:{PORTS['kwok']}",
+            f"--tls-cert-file={pki / 'admin.crt'}",
+            f"--tls-private-key-file={pki / 'admin.key'}",
+        ],
+        record,
+    )
     for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
         _wait(name, lambda n=name: _port_open(PORTS[n]), 60, name)
     objects = [_node(n) for n in nodes] + [_storage_class(c) for c in STORAGE_CLASSES]
-    kubectl("apply", "--server-side", "--field-manager=botcore-localcluster", "-f", "-",
-            input="\n---\n".join(json.dumps(o) for o in objects))
+    kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=botcore-localcluster",
+        "-f",
+        "-",
+        input="\n---\n".join(json.dumps(o) for o in objects),
+    )
     kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=120s")
     # Pods created in a fresh namespace need its `default` ServiceAccount, which the controller manager makes.
-    _wait("the default ServiceAccount",
-          lambda: kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0, 60)
+    _wait(
+        "the default ServiceAccount",
+        lambda: kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0,
+        60,
+    )

@@ -76,6 +76,10 @@ def down() -> None:
 def status() -> dict:
     if name() == "local":
         return local.status()
-    ok = subprocess.run(["kubectl", f"--kubeconfig={kubeconfig_path()}", "get", "--raw=/readyz"],
-                        capture_output=True).returncode == 0
+    ok = (
+        subprocess.run(
+            ["kubectl", f"--kubeconfig={kubeconfig_path()}", "get", "--raw=/readyz"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
     return {"provider": name(), "kubeconfig": str(kubeconfig_path()), "api_ready": ok}
