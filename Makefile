@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export NO_COLOR ?= 1
 export PY_COLORS ?= 0
 CLUSTER := $(BIN)/python -m tools.localcluster
-SCENARIOS ?= smoke
+SCENARIOS ?= smoke platform
 
 .PHONY: help setup demo test lint sanity units integration molecule cluster-build cluster-up cluster-down kubeconfig status
 
