@@ -50,10 +50,16 @@ kubeconfig: setup ## print the path of the cluster's kubeconfig and nothing else
 status: setup ## print the state of the cluster processes
 	@$(CLUSTER) status
 
-demo: cluster-up ## fresh machine: set up, start the local cluster, deploy site.yml to it
+CRDS_DIR ?= $(or $(BOTCORE_CRDS_DIR),$(abspath $(CURDIR)/../shared/crds))
+KUBECTL = $$($(CLUSTER) bin kubectl) --kubeconfig=$$($(CLUSTER) kubeconfig)
+
+demo: cluster-up ## fresh machine: set up, start the local cluster, deploy site.yml to it, print its status
+	@# The add-on CRDs stand in for the prerequisites' charts, which cannot be downloaded here.
+	@$(KUBECTL) apply --server-side --field-manager=botcore-demo -f $(CRDS_DIR) >/dev/null
 	@KUBECONFIG=$$($(CLUSTER) kubeconfig) ansible-playbook site.yml -i inventories/local
+	@$(KUBECTL) get deployments,statefulsets,hpa,pvc,jobs -n bot-core-production
 	@echo
-	@echo "The platform runs on the local cluster. KUBECONFIG=$$($(CLUSTER) kubeconfig)"
+	@echo "The platform runs on the local cluster. export KUBECONFIG=$$($(CLUSTER) kubeconfig)"
 	@echo "Stop it with: make cluster-down"
 
 lint: setup ## yamllint, ansible-lint (production profile), ruff
