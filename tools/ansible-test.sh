@@ -35,5 +35,9 @@ for path in filter(os.path.isfile, sys.stdin.read().split("\0")):
     os.makedirs(os.path.join(dest, os.path.dirname(path)), exist_ok=True)
     shutil.copy2(path, os.path.join(dest, path))
 ' "$dest")
+# Collections this one depends on (kubernetes.core's doc fragments, module_utils) come from the ansible package.
+mkdir -p "$root/ansible_collections/kubernetes"
+ln -sfn "$(python -c 'import ansible_collections.kubernetes.core as m; print(list(m.__path__)[0])')" \
+  "$root/ansible_collections/kubernetes/core"
 cd "$dest"
 exec ansible-test "$@" --venv --python "$(python -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
