@@ -185,7 +185,7 @@ def test_objects_and_deviations_named_once():
 
 @pytest.mark.parametrize("obj", SPEC_OBJECTS, ids=object_id)
 def test_object_matches_spec(obj, comparisons):
-    found, _, live_nodes = comparisons[object_id(obj)]
+    found, _spec_nodes, live_nodes = comparisons[object_id(obj)]
     assert live_nodes[""] is not ABSENT, f"{object_id(obj)} is missing from the cluster"
     deviations = [deviation for deviation in DEVIATIONS if deviation["object"] == object_id(obj)]
     undocumented = [
@@ -205,7 +205,7 @@ def test_deviation_is_exact(deviation, comparisons):
     live = live_nodes.get(deviation["path"], ABSENT)
     # A deviation is a spec field the live object does not match, or a field the collection adds to the spec's.
     added = spec_nodes.get(deviation["path"], ABSENT) is ABSENT and live is not ABSENT
-    differs = any(covers(deviation, path) for path, _, _ in found)
+    differs = any(covers(deviation, difference[0]) for difference in found)
     assert added or differs, "stale deviation: the live object matches the spec here"
     if deviation.get("absent"):
         assert live is ABSENT, f"{deviation['path']} must be gone, live {live!r}"
