@@ -87,8 +87,8 @@ integration: setup cluster-build ## lifecycle tests of the local cluster provide
 	pytest -q tests/integration
 
 # Tests run their own cluster beside any `make cluster-up` one: other state directory, other ports.
-molecule: export BOTCORE_CLUSTER_STATE := $(CACHE)/test-cluster
-molecule: export BOTCORE_CLUSTER_PORT_OFFSET := 100
+molecule: export BOTCORE_CLUSTER_STATE ?= $(CACHE)/test-cluster
+molecule: export BOTCORE_CLUSTER_PORT_OFFSET ?= 100
 molecule: setup cluster-build ## the Molecule scenarios against the local cluster
 	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
 
