@@ -22,7 +22,7 @@ RENDER_DIR := $(CURDIR)/build/manifests
 # checkov has a virtual environment of its own: see requirements-checkov.txt.
 CHECKOV_VENV := $(CACHE)/venv-checkov-$(shell cat requirements-checkov.txt | sha256sum | cut -c1-12)
 
-.PHONY: help setup demo test lint sanity units integration molecule cluster-build cluster-up cluster-down kubeconfig status render checkov bench
+.PHONY: help setup demo test lint sanity units integration molecule cluster-build cluster-up cluster-down kubeconfig status render checkov bench ee
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -102,6 +102,14 @@ render: setup ## write inventories/production's manifests to build/manifests, to
 # --skip-download: no Prisma Cloud guidelines to fetch (unreachable offline); skips name CKV_ ids, which need none.
 checkov: render $(CHECKOV_VENV)/.installed ## checkov on the rendered manifests; any failed check fails
 	$(CHECKOV_VENV)/bin/checkov --directory $(RENDER_DIR) --framework kubernetes --skip-download --compact --quiet
+
+# The collection is built from this checkout into the context, so the image holds exactly this commit's roles.
+EE_DIR := $(CURDIR)/build/ee
+ee: setup ## the AWX execution environment's build context in build/ee/context (then: podman build build/ee/context)
+	@rm -rf $(EE_DIR) && mkdir -p $(EE_DIR)
+	ansible-galaxy collection build --force --output-path $(EE_DIR) .
+	mv $(EE_DIR)/botcore-platform-*.tar.gz $(EE_DIR)/botcore-platform.tar.gz
+	ansible-builder create --file execution-environment.yml --context $(EE_DIR)/context --output-filename Containerfile
 
 # Its own cluster beside every other one: other state directory, ports +600 (tests use 100 and 200). Always the
 # local provider: kind's cluster name is shared with `make cluster-up`, and an existing cluster is not ours to reset.
