@@ -81,14 +81,14 @@ def test_backup_writes_the_archive_with_credentials_in_a_private_file(setup):
 
 
 def test_backup_names_the_archive_after_the_time_by_default(setup):
-    run, _, backups = setup
+    run, backups = setup[0], setup[2]
     assert run("backup").returncode == 0
     (archive,) = backups.iterdir()
     assert archive.name.startswith("mongodb-") and archive.name.endswith("Z.archive.gz")
 
 
 def test_backup_prunes_by_count_and_age(setup):
-    run, _, backups = setup
+    run, backups = setup[0], setup[2]
     now = time.time()
     ages = {"a-1h": 1, "b-20h": 20, "c-30h": 30, "d-47h": 47, "e-49h": 49, "f-100h": 100}
     for name, hours in ages.items():
@@ -107,7 +107,7 @@ def test_backup_prunes_by_count_and_age(setup):
 
 
 def test_backup_without_limits_keeps_everything_and_a_failed_dump_leaves_nothing(setup):
-    run, _, backups = setup
+    run, backups = setup[0], setup[2]
     for index in range(5):
         (backups / f"{index}.archive.gz").write_text("old")
     assert run("backup", MONGODB_RETENTION_COUNT="0", MONGODB_RETENTION_DAYS="0").returncode == 0
@@ -140,7 +140,7 @@ def test_restore_runs_mongorestore_without_users(setup):
     ],
 )
 def test_bad_requests_fail_without_running_a_tool(setup, mode, archive, message):
-    run, record, _ = setup
+    run, record = setup[:2]
     result = run(mode, MONGODB_ARCHIVE=archive, MONGODB_RESTORE_DROP="false")
     assert result.returncode != 0 and message in result.stderr
     assert not (record / "args").exists()
