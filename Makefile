@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export NO_COLOR ?= 1
 export PY_COLORS ?= 0
 CLUSTER := $(BIN)/python -m tools.localcluster
-SCENARIOS ?= smoke platform prerequisites
+SCENARIOS ?= smoke platform day2 prerequisites
 RENDER_DIR := $(CURDIR)/build/manifests
 # checkov has a virtual environment of its own: see requirements-checkov.txt.
 CHECKOV_VENV := $(CACHE)/venv-checkov-$(shell cat requirements-checkov.txt | sha256sum | cut -c1-12)

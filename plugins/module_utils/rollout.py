@@ -390,7 +390,7 @@ class Deployment(Workload):
             return Progress(False, "spec update not yet observed by the deployment controller")
         for condition in status.get("conditions") or []:
             if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
-                return Progress(False, f"progress deadline exceeded ({condition.get('message', '')})", failed=True)
+                return Progress(False, f"ProgressDeadlineExceeded ({condition.get('message', '')})", failed=True)
         updated = status.get("updatedReplicas", 0)
         if updated < self.desired:
             return Progress(False, f"{updated} of {self.desired} replicas updated")

@@ -257,43 +257,34 @@ from:
   description: The revision a rollback started from (O(state=undone)).
   returned: O(state=undone)
   type: complex
-  contains:
+  sample:
+    revision: 4
+    images: {rust-core-engine: "ghcr.io/botcore/rust-core-engine:1.5.0-broken"}
+    change_cause: release 1.5.0
+  contains: &revision_fields
     revision:
       description: Revision number.
       type: int
       returned: always
-      sample: 4
     images:
       description: Image of each container, by container name.
       type: dict
       returned: always
-      sample: {rust-core-engine: "ghcr.io/botcore/rust-core-engine:1.5.0-broken"}
     change_cause:
       description: The C(kubernetes.io/change-cause) annotation.
       type: str
       returned: always
-      sample: release 1.5.0
 to:
   description:
-    - The revision a rollback restores (O(state=undone)). Its number is the one it had before the rollback.
+    - The revision a rollback restores (O(state=undone)), with the number it had before the rollback; the controller
+      records the restored template under a new number (RV(rollout.revision)).
   returned: O(state=undone)
   type: complex
-  contains:
-    revision:
-      description: Revision number.
-      type: int
-      returned: always
-      sample: 3
-    images:
-      description: Image of each container, by container name.
-      type: dict
-      returned: always
-      sample: {rust-core-engine: "ghcr.io/botcore/rust-core-engine:1.4.2"}
-    change_cause:
-      description: The C(kubernetes.io/change-cause) annotation.
-      type: str
-      returned: always
-      sample: release 1.4.2
+  sample:
+    revision: 3
+    images: {rust-core-engine: "ghcr.io/botcore/rust-core-engine:1.4.2"}
+    change_cause: release 1.4.2
+  contains: *revision_fields
 deleted_pods:
   description:
     - The StatefulSet pods of other revisions that were not Ready, which a rollback deletes (or in check mode

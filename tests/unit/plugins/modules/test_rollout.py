@@ -384,7 +384,7 @@ def test_wait_fails_at_once_on_progress_deadline_exceeded(run_module):
 
     assert result["msg"].startswith(
         "deployment web revision 2: 0 of 3 updated replicas ready after 0s; "
-        'progress deadline exceeded (ReplicaSet "web-bbb" has timed out progressing.); newest pod web-bbb-1 waiting'
+        'ProgressDeadlineExceeded (ReplicaSet "web-bbb" has timed out progressing.); newest pod web-bbb-1 waiting'
     )
 
 
