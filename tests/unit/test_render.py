@@ -32,7 +32,6 @@ SECRET_VARS = [
     "secrets_mongodb_root_password",
     "secrets_mongodb_app_password",
     "secrets_mongodb_keyfile",
-    "secrets_grafana_admin_password",
 ]
 # Letters and digits only: valid for every variable, the key file's base64 alphabet included.
 SENTINELS = {var: f"SENTINEL{index}X{var.upper().replace('_', '')}" for index, var in enumerate(SECRET_VARS)}
@@ -89,14 +88,74 @@ def rendered_files(out):
     return sorted(path for path in out.rglob("*") if path.is_file())
 
 
+# Production's Gateway front door leaves ingress-nginx out of the prerequisites; the other add-ons' Helm releases.
+RELEASES = {
+    "cert-manager": "cert_manager",
+    "istio-base": "istio",
+    "istio-cni": "istio",
+    "istiod": "istio",
+    "kube-prometheus-stack": "kube_prometheus_stack",
+}
+
+
 def test_render_writes_every_component(render):
     out = render.out
     components = {path.stem for path in rendered_files(out)}
-    # Every role of site.yml but platform, which holds settings only, writes its manifests to a file of its own.
-    roles = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())["__site_roles"]
-    expected = {role.rsplit(".", 1)[1] for role in roles} - {"platform"}
+    # Every platform role of site.yml writes its manifests to a file of its own; of the add-ons, which write a values
+    # file per Helm release, only cert_manager has objects too (its ClusterIssuers).
+    site = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())
+    platform_roles = set(site["__site_all_roles"]) - set(site["__site_addons"])
+    expected = platform_roles | {"cert_manager"} | {f"helm-{release}" for release in RELEASES}
     assert components == expected, f"components rendered: {sorted(components)}"
     assert {path.parent.name for path in rendered_files(out)} == {HOST}
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_helm_values_file_names_the_pinned_chart(render, release):
+    """A values file for `helm template --values`, whose comments name the chart of the role's defaults."""
+    role = RELEASES[release]
+    text = (render.out / HOST / f"helm-{release}.yaml").read_text()
+    header = dict(line[2:].split(": ", 1) for line in text.splitlines() if line.startswith("# chart_"))
+    defaults = yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text())
+    chart_ref = f"{role}_chart_ref" if role != "istio" else f"istio_{release.removeprefix('istio-')}_chart_ref"
+    assert header == {
+        "chart_ref": defaults[chart_ref],
+        "chart_repo_url": defaults[f"{role}_chart_repo_url"],
+        "chart_version": defaults[f"{role}_chart_version"],
+    }
+    assert f"--version {header['chart_version']} --namespace " in text
+    assert isinstance(yaml.safe_load(text), dict), "not a values file"
+    assert f"--values helm-{release}.yaml" in text
+
+
+def test_helm_values_carry_the_computed_settings(render):
+    values = {release: yaml.safe_load((render.out / HOST / f"helm-{release}.yaml").read_text()) for release in RELEASES}
+    assert values["cert-manager"]["crds"] == {"enabled": True, "keep": True}
+    # The Gateway's HTTP-01 solver needs cert-manager's Gateway API support.
+    assert values["cert-manager"]["config"]["enableGatewayAPI"] is True
+    assert {values[release]["profile"] for release in ("istio-base", "istio-cni", "istiod")} == {"default"}
+    assert values["istiod"]["pilot"]["cni"]["enabled"] is True
+    stack = values["kube-prometheus-stack"]
+    assert stack["grafana"]["admin"]["existingSecret"] == "grafana-admin"
+    assert stack["prometheus"]["prometheusSpec"]["serviceMonitorSelectorNilUsesHelmValues"] is False
+
+
+def test_gateway_front_door_replaces_the_ingresses(render):
+    docs = [doc for doc in yaml.safe_load_all((render.out / HOST / "ingress.yaml").read_text()) if doc]
+    kinds = sorted(f"{doc['kind']}/{doc['metadata']['name']}" for doc in docs)
+    assert kinds == [
+        "Certificate/botcore-tls",
+        "Certificate/botcore-ws-tls",
+        "Gateway/bot-core-gateway",
+        "HTTPRoute/bot-core-api",
+        "HTTPRoute/bot-core-dashboard",
+        "HTTPRoute/bot-core-https-redirect",
+        "HTTPRoute/bot-core-websocket",
+        "Namespace/istio-ingress",
+    ]
+    issuers = yaml.safe_load_all((render.out / HOST / "cert_manager.yaml").read_text())
+    solvers = [solver["http01"] for issuer in issuers for solver in issuer["spec"]["acme"]["solvers"]]
+    assert [list(solver) for solver in solvers] == [["gatewayHTTPRoute"], ["gatewayHTTPRoute"]]
 
 
 @pytest.mark.parametrize("var", SECRET_VARS)
@@ -124,8 +183,7 @@ def test_every_secret_is_redacted(render):
         for doc in yaml.safe_load_all(path.read_text()):
             if doc and doc.get("kind") == "Secret":
                 secrets[f"{path.relative_to(out)}:{doc['metadata']['name']}"] = doc
-    # Five in the platform's namespace, and Grafana's admin Secret since production installs kube-prometheus-stack.
-    assert len(secrets) == 6, f"expected the 6 Secrets of the secrets role, found {sorted(map(str, secrets))}"
+    assert len(secrets) == 5, f"expected the 5 Secrets of the secrets role, found {sorted(map(str, secrets))}"
     for path, secret in secrets.items():
         annotations = secret["metadata"].get("annotations") or {}
         assert annotations.get("botcore.io/redacted") == "true", f"{path}: annotations are {annotations}"
