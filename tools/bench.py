@@ -103,8 +103,8 @@ def render_for_kubectl(env, directory):
         env,
     )[0]
     # The Namespace must exist before the objects in it: apply the components in the order site.yml deploys them.
-    roles = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())["__site_roles"]
-    files = [f for role in roles for f in sorted(Path(directory).glob(f"*/{role.rsplit('.', 1)[1]}/*.yaml"))]
+    roles = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())["__site_all_roles"]
+    files = [f for role in roles for f in sorted(Path(directory).glob(f"*/{role}.yaml"))]
     if not files:
         raise BenchError(f"render for kubectl wrote no manifest under {directory}")
     return seconds, files
@@ -113,7 +113,8 @@ def render_for_kubectl(env, directory):
 def kubectl_apply(name, kubectl, kubeconfig, files, *args):
     cmd = [kubectl, f"--kubeconfig={kubeconfig}", "apply", "--server-side", *args]
     seconds = run(name, cmd + [arg for f in files for arg in ("-f", str(f))])[0]
-    return {"tool": "kubectl", "seconds": seconds, "objects": len(files), "per_object": seconds / len(files)}
+    objects = sum(1 for f in files for doc in yaml.safe_load_all(f.read_text()) if doc)
+    return {"tool": "kubectl", "seconds": seconds, "objects": objects, "per_object": seconds / objects}
 
 
 def measure(env, kubeconfig, kubectl, files):
