@@ -71,7 +71,10 @@ def parse_objects(text, source, hook=False, into=None):
     for document in _load_all(text or "", source):
         if not isinstance(document, dict):
             raise HelmDiffError(f"{source} holds a {type(document).__name__} where a Kubernetes object belongs")
-        key = object_key(document, hook)
+        try:
+            key = object_key(document, hook)
+        except HelmDiffError as exc:
+            raise HelmDiffError(f"{source}: {exc}") from None
         if key in objects:
             # Helm would fail to create the second one; comparing either would hide that.
             raise HelmDiffError(f"{source} holds {object_name(key)} twice")
