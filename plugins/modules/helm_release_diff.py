@@ -22,9 +22,9 @@ description:
     file it writes for O(release_values), C(--reset-values), O(post_renderer)), so the comparison is exact.
     C(--dry-run=server) lets the chart's C(lookup) calls read the cluster, and makes Helm refuse what the real
     upgrade would refuse, such as objects another release owns.
-  - With O(release_state=absent) every object of the release's manifest would be deleted. Its hooks are left out:
-    an uninstall does not delete hook objects (their delete policies do), and the delete hooks it would run are not
-    shown.
+  - With O(release_state=absent) every object of the release's manifest would be deleted. Its hooks are left
+    out, since an uninstall does not delete hook objects (their delete policies do); the delete hooks it would run
+    are not shown.
   - Objects are matched by API group, kind, namespace (as the chart writes it) and name; hooks are compared as
     hooks, as the release records them (an upgrade runs them again even where they do not change). A Secret's
     C(data) and C(stringData) values are never shown, only which keys change.

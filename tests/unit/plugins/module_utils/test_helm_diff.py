@@ -151,7 +151,7 @@ def test_current_objects_of_an_empty_release_is_empty():
 
 
 def test_parse_objects_refuses_an_object_twice():
-    twice = MANIFEST + "---\n" + MANIFEST.split("---\n")[-1]
+    twice = MANIFEST + "---\n" + MANIFEST.rsplit("---\n", maxsplit=1)[-1]
     with pytest.raises(HelmDiffError, match=r"helm get manifest holds Deployment.apps web/web twice"):
         parse_objects(twice, "helm get manifest")
 
@@ -171,7 +171,7 @@ def test_invalid_yaml_is_reported_by_position_without_its_text():
 
 
 def test_the_same_object_as_a_hook_and_in_the_manifest_are_two_objects():
-    hook = MANIFEST.split("---\n")[-1]
+    hook = MANIFEST.rsplit("---\n", maxsplit=1)[-1]
     assert len(current_objects(MANIFEST, hook)) == 4
 
 
