@@ -43,6 +43,15 @@ attributes:
       - Returns a unified diff of each changed object's YAML and the names of the objects that would be created or
         deleted. Secret values are masked.
     support: full
+  action_group:
+    description:
+      - Use C(group/botcore.platform.platform) in C(module_defaults) to set defaults for this module. The group
+        includes C(group/kubernetes.core.k8s), whose modules take more connection options than Helm does; only
+        those this module takes (O(kubeconfig), O(context), O(host), O(api_key), O(validate_certs), O(ca_cert)) can
+        be set for the whole group.
+    support: full
+    membership:
+      - botcore.platform.platform
 options:
   release_name:
     description:
@@ -90,6 +99,11 @@ options:
     description:
       - Path of an executable to use as Helm's C(--post-renderer), the same one as the release is installed with.
     type: str
+notes:
+  - M(kubernetes.core.helm) without helm-diff decides to upgrade by values and chart version alone, so the two can
+    disagree. Values that change no object are no change here, though M(kubernetes.core.helm) would record a new
+    revision; a chart that renders differently with the same values and version (a new O(post_renderer), a
+    C(lookup) result) is a change here, though M(kubernetes.core.helm) would not upgrade.
 requirements:
   - helm >= 3.13.0 (for C(helm get metadata) and C(--dry-run=server))
   - PyYAML
