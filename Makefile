@@ -59,16 +59,25 @@ kubeconfig: setup ## print the path of the cluster's kubeconfig and nothing else
 status: setup ## print the state of the cluster processes
 	@$(CLUSTER) status
 
-CRDS_DIR ?= $(or $(BOTCORE_CRDS_DIR),$(abspath $(CURDIR)/../shared/crds))
+# The add-ons' charts and release files from an offline mirror (charts/<chart>-<version>.tgz,
+# gateway-api/<version>/standard-install.yaml): ../shared when it exists; empty reads the upstream sources.
+BOTCORE_ADDON_MIRROR ?= $(if $(wildcard $(CURDIR)/../shared/charts),$(abspath $(CURDIR)/../shared))
+export BOTCORE_ADDON_MIRROR
 KUBECTL = $$($(CLUSTER) bin kubectl) --kubeconfig=$$($(CLUSTER) kubeconfig)
 
-demo: cluster-up ## fresh machine: set up, start the local cluster, deploy site.yml to it, print its status
-	@# The add-on CRDs stand in for the prerequisites' charts, which cannot be downloaded here.
-	@$(KUBECTL) apply --server-side --field-manager=botcore-demo -f $(CRDS_DIR) >/dev/null
-	@KUBECONFIG=$$($(CLUSTER) kubeconfig) ansible-playbook site.yml -i inventories/local
-	@$(KUBECTL) get deployments,statefulsets,hpa,pvc,jobs -n bot-core-production
+# Production's shape on the local cluster: the add-ons from their real charts, then the platform behind the Gateway.
+demo: setup ## fresh machine: start the local cluster, deploy the add-ons and the platform to it, print the status
+	@$(BIN)/python -m tools.addon_sources
+	@$(CLUSTER) up
+	@# The add-on roles run `helm`: the one built with the cluster, unless PATH has one.
+	@PATH=$$PATH:$$(dirname $$($(CLUSTER) bin helm)) KUBECONFIG=$$($(CLUSTER) kubeconfig) \
+	  ansible-playbook site.yml -i inventories/local \
+	  || { echo "make demo: site.yml failed; the cluster keeps running for a look (make cluster-down stops it)" >&2; exit 1; }
+	@$$($(CLUSTER) bin helm) --kubeconfig=$$($(CLUSTER) kubeconfig) list --all-namespaces
+	@$(KUBECTL) get deployments,statefulsets,hpa,pvc -n bot-core-production
+	@$(KUBECTL) get gateways,httproutes --all-namespaces
 	@echo
-	@echo "The platform runs on the local cluster. export KUBECONFIG=$$($(CLUSTER) kubeconfig)"
+	@echo "The platform runs on the local cluster, every workload at its desired replicas. export KUBECONFIG=$$($(CLUSTER) kubeconfig)"
 	@echo "Stop it with: make cluster-down"
 
 lint: setup ## yamllint, ansible-lint (production profile), ruff

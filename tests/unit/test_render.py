@@ -132,10 +132,13 @@ def test_helm_values_file_names_the_pinned_chart(render, release):
 def test_helm_values_carry_the_computed_settings(render):
     values = {release: yaml.safe_load((render.out / HOST / f"helm-{release}.yaml").read_text()) for release in RELEASES}
     assert values["cert-manager"]["crds"] == {"enabled": True, "keep": True}
-    # The Gateway's HTTP-01 solver needs cert-manager's Gateway API support.
-    assert values["cert-manager"]["config"]["enableGatewayAPI"] is True
-    assert {values[release]["profile"] for release in ("istio-base", "istio-cni", "istiod")} == {"default"}
-    assert values["istiod"]["pilot"]["cni"]["enabled"] is True
+    # The Gateway's HTTP-01 solver needs cert-manager's Gateway API support, under its v1.21 key.
+    assert values["cert-manager"]["config"]["gatewayAPI"] == {"enabled": True}
+    assert "enableGatewayAPI" not in values["cert-manager"]["config"]
+    # The charts' own default profile: none passed.
+    assert not any("profile" in values[release] for release in ("istio-base", "istio-cni", "istiod"))
+    assert values["istiod"]["cni"] == {"enabled": True}
+    assert "pilot" not in values["istiod"]
     stack = values["kube-prometheus-stack"]
     assert stack["grafana"]["admin"]["existingSecret"] == "grafana-admin"
     assert stack["prometheus"]["prometheusSpec"]["serviceMonitorSelectorNilUsesHelmValues"] is False
