@@ -45,6 +45,7 @@ _DESCOPE = re.compile(rf'mustMergeOverwrite\s+{_ROOT}\s+\(\s*index\s+{_ROOT}\s+"
 _ASSIGN = re.compile(r"^\$(\w+)\s*:?=\s*(.+)$", re.S)
 _VAR_REF = re.compile(rf"\$(\w+)((?:\.{_IDENT})+)")
 _DOT_REF = re.compile(rf"(?<![\w$.)\]])\.({_IDENT}(?:\.{_IDENT})*)")
+_DOT = re.compile(r"(?<![\w$.)\]])\.(?![\w.])")  # `.` itself
 
 
 def _split(path: str) -> tuple:
@@ -67,31 +68,38 @@ def _resolve(expr: str, ctx: tuple | None, variables: dict) -> tuple | None:
     return None
 
 
-def template_reads(text: str) -> tuple[set, set]:
-    """The values paths a template reads, and the keys it merges into the top level (see the module docstring)."""
-    reads, aliases, variables = set(), set(), {}
+def template_reads(text: str) -> tuple[set, set, set]:
+    """The values paths a template reads, those of them it uses whole, and the keys it merges into the top level.
+
+    A path is used whole when its value is passed on (`toYaml .Values.a`, `$v := .Values.a`, `range .Values.a`, `.`
+    inside `with .Values.a`), not merely tested (`if .Values.a`, `with .Values.a`).
+    """
+    reads, whole, aliases, variables = set(), set(), set(), {}
     ctx = None  # the values path `.` stands for; None at the top (where `.` is the root context) or unknown
     stack = []
     for raw in _ACTION.findall(text):
         action = _COMMENT.sub("", raw).strip()
-        for alias in _DESCOPE.findall(action):
-            aliases.add(alias)
+        aliases.update(_DESCOPE.findall(action))
         action = _DESCOPE.sub("", action)
         bare = _STRING.sub('""', action)
-        reads.update(_split(m) for m in _VALUES_REF.findall(bare))
-        reads.update(_split(a + b) for a, b in _PAREN_REF.findall(bare))
-        reads.update(_split(a) + tuple(re.findall(r'"([^"]*)"', b)) for a, b in _INDEX_REF.findall(action))
-        reads.update(variables[name] + _split(rest) for name, rest in _VAR_REF.findall(bare) if name in variables)
+        found = {_split(m) for m in _VALUES_REF.findall(bare)}
+        found |= {_split(a + b) for a, b in _PAREN_REF.findall(bare)}
+        found |= {_split(a) + tuple(re.findall(r'"([^"]*)"', b)) for a, b in _INDEX_REF.findall(action)}
+        found |= {variables[name] + _split(rest) for name, rest in _VAR_REF.findall(bare) if name in variables}
         if ctx is not None:
-            reads.update(ctx + _split(m) for m in _DOT_REF.findall(bare))
-        words = bare.split(None, 1)
-        keyword, rest = (words + [""])[:2] if words else ("", "")
+            found |= {ctx + _split(m) for m in _DOT_REF.findall(bare)}
+            if _DOT.search(bare):
+                found.add(ctx)
+        keyword, rest = [*bare.split(None, 1), "", ""][:2]
+        branch, _, expr = rest.partition(" ")
+        reads |= found
+        if keyword not in ("if", "with") and not (keyword == "else" and branch in ("if", "with")):
+            whole |= found
         if keyword in ("if", "with", "range", "define", "block"):
             stack.append((keyword, ctx))
             ctx = _enter(keyword, rest, ctx, variables)
         elif keyword == "else" and stack:
             opener, outer = stack[-1]
-            branch, _, expr = rest.partition(" ")
             ctx = _enter(branch, expr, outer, variables) if branch == "with" else (ctx if opener == "if" else outer)
         elif keyword == "end" and stack:
             ctx = stack.pop()[1]
@@ -102,7 +110,8 @@ def template_reads(text: str) -> tuple[set, set]:
             else:
                 variables.pop(match.group(1), None)
     reads.discard(())
-    return reads, aliases
+    whole.discard(())
+    return reads, whole, aliases
 
 
 def _enter(keyword: str, expr: str, ctx: tuple | None, variables: dict) -> tuple | None:
@@ -120,6 +129,7 @@ class Chart:
     values: dict
     schema: dict | None
     reads: set
+    whole: set
     aliases: set
     conditions: set
     subcharts: dict = field(default_factory=dict)
@@ -183,7 +193,7 @@ class Chart:
         for n in range(1, len(path)):
             declared, default = self._default(path[:n])
             if (
-                path[:n] in self.reads
+                path[:n] in self.whole
                 and (not declared or default in (None, {}))
                 and not self._has_properties(path[:n])
             ):
@@ -239,11 +249,12 @@ def _chart(files: dict) -> Chart:
     if isinstance(defaults, dict):
         values = _merge(defaults, values)
     schema = json.loads(files["values.schema.json"]) if "values.schema.json" in files else None
-    reads, aliases = set(), set()
+    reads, whole, aliases = set(), set(), set()
     for path, data in files.items():
         if path.startswith(("templates/", "files/")) and b"{{" in data:
-            found, merged = template_reads(data.decode("utf-8", "replace"))
+            found, used, merged = template_reads(data.decode("utf-8", "replace"))
             reads |= found
+            whole |= used
             aliases |= merged
     packaged = {}
     for path, data in files.items():
@@ -255,8 +266,11 @@ def _chart(files: dict) -> Chart:
             prefix = f"charts/{parts[1]}/"
             sub = _chart({p.removeprefix(prefix): d for p, d in files.items() if p.startswith(prefix)})
             packaged[sub.name] = sub
-    subcharts, conditions = dict(packaged), set()
-    for dependency in meta.get("dependencies") or []:
+    dependencies = meta.get("dependencies") or []
+    # A subchart's values sit under its alias, if it has one, else under its name.
+    subcharts = {name: sub for name, sub in packaged.items() if name not in {d["name"] for d in dependencies}}
+    conditions = set()
+    for dependency in dependencies:
         if dependency["name"] in packaged:
             subcharts[dependency.get("alias") or dependency["name"]] = packaged[dependency["name"]]
         conditions |= {_split(c.strip()) for c in (dependency.get("condition") or "").split(",") if c.strip()}
@@ -267,6 +281,7 @@ def _chart(files: dict) -> Chart:
         values=values,
         schema=schema,
         reads=reads,
+        whole=whole,
         aliases=aliases,
         conditions=conditions,
         subcharts=subcharts,

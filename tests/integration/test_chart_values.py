@@ -119,27 +119,17 @@ def rendered(tmp_path_factory):
     for index, inventory in enumerate(INVENTORIES):
         extra = work / f"combinations-{inventory}.yml"
         extra.write_text(yaml.safe_dump(combination_inventory(index)))
-        out = work / inventory
-        command = [
-            ansible_playbook(),
-            "playbooks/prerequisites.yml",
-            "-i",
-            f"inventories/{inventory}",
-            "-i",
-            str(extra),
-        ]
-        command += ["-e", f"platform_render_dir={out}"]
-        log = (work / f"{inventory}.log").open("w")
-        runs[inventory] = (out, log, subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT))
+        out, log = work / inventory, work / f"{inventory}.log"
+        command = [ansible_playbook(), "playbooks/prerequisites.yml", "-e", f"platform_render_dir={out}"]
+        command += ["-i", f"inventories/{inventory}", "-i", str(extra)]
+        with log.open("w") as stream:  # all three at once: a run keeps its controller busy only part of the time
+            runs[inventory] = (out, log, subprocess.Popen(command, cwd=REPO, env=env, stdout=stream, stderr=stream))
     releases = []
     for inventory, (out, log, process) in runs.items():
-        process.wait()
-        log.close()
-        output = Path(log.name).read_text()
-        assert process.returncode == 0, f"render of inventories/{inventory} failed:\n{output[-6000:]}"
+        assert process.wait() == 0, f"render of inventories/{inventory} failed:\n{log.read_text()[-6000:]}"
         releases += [read_release(path, inventory) for path in sorted(out.glob("*/helm-*.yaml"))]
     settings = {(inv, host_name(s)): s for index, inv in enumerate(INVENTORIES) for s in combinations(index)}
-    return SimpleNamespace(releases=releases, combinations=settings, work=work)
+    return SimpleNamespace(releases=releases, combinations=settings)
 
 
 @pytest.fixture(scope="module")
@@ -246,5 +236,5 @@ def test_istio_profile_choices_are_the_profiles_of_the_istio_charts(chart_of):
     profiles = offered["base"]
     assert set(PROFILES) == profiles, (
         f"istio_profile's choices {PROFILES} must be the Istio {istio['base'].version} charts' profiles "
-        f"{sorted(profiles)}; not profiles there: {sorted(set(PROFILES) - profiles)}, missing: {sorted(profiles - set(PROFILES))}"
+        f"{sorted(profiles)}: not theirs {sorted(set(PROFILES) - profiles)}, missing {sorted(profiles - set(PROFILES))}"
     )
