@@ -7,10 +7,10 @@ A value path (`a.b.c`, one per leaf of the values; a list is a leaf) is known to
   `properties`, `additionalProperties` not false) or has `additionalProperties` true or a schema;
 - the templates (and files/, which istiod's injector executes with the same values) read it: `.Values.a.b`,
   `$.Values.a.b`, `(.Values.a).b`, `index .Values "a" "b"`, `.b` inside `with .Values.a`, `$v.b` after
-  `$v := .Values.a`; a parent the templates read whole accepts any sub-key when values.yaml leaves it unset,
-  null or `{}` (a declared map with keys, list or scalar does not);
+  `$v := .Values.a`; a parent they use whole (pass on, not merely test) accepts any sub-key when values.yaml
+  leaves it unset, null or `{}` and the schema lists no properties of it;
 - it is a dependency's `condition` or `tags.<tag>` in Chart.yaml;
-- under a subchart's name or alias, the subchart knows the rest; `global.*` is known if any subchart knows it;
+- under a subchart's alias (or name), the subchart knows the rest; `global.*` is known if any subchart knows it;
 - under a key the templates merge into the top level (`mustMergeOverwrite $.Values (index $.Values "pilot")`, Istio's
   legacy prefixes), the rest is known at the top level.
 """
@@ -24,7 +24,7 @@ import re
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -90,8 +90,8 @@ def template_reads(text: str) -> tuple[set, set, set]:
             found |= {ctx + _split(m) for m in _DOT_REF.findall(bare)}
             if _DOT.search(bare):
                 found.add(ctx)
-        keyword, rest = [*bare.split(None, 1), "", ""][:2]
-        branch, _, expr = rest.partition(" ")
+        keyword, rest = _first_word(bare)
+        branch, expr = _first_word(rest)  # else if / else with
         reads |= found
         if keyword not in ("if", "with") and not (keyword == "else" and branch in ("if", "with")):
             whole |= found
@@ -114,6 +114,12 @@ def template_reads(text: str) -> tuple[set, set, set]:
     return reads, whole, aliases
 
 
+def _first_word(text: str) -> tuple[str, str]:
+    """The first word of an action, and the rest."""
+    first, *rest = text.split(None, 1) or [""]
+    return first, rest[0] if rest else ""
+
+
 def _enter(keyword: str, expr: str, ctx: tuple | None, variables: dict) -> tuple | None:
     if keyword == "if":
         return ctx
@@ -132,8 +138,8 @@ class Chart:
     whole: set
     aliases: set
     conditions: set
-    subcharts: dict = field(default_factory=dict)
-    files: frozenset = frozenset()
+    subcharts: dict
+    files: frozenset
 
     def knows(self, path: tuple) -> bool:
         head, rest = path[0], path[1:]
@@ -306,7 +312,7 @@ def default_mirror(repo: Path) -> Path | None:
 
 
 class ChartNotFound(Exception):
-    pass
+    """Neither the mirror nor the chart's repository has the chart."""
 
 
 def helm_pull(helm: str, dest: Path):

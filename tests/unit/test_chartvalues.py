@@ -85,6 +85,9 @@ SCHEMA = {
                 "config": {"type": "object", "default": {}},
                 "closed": {"type": "object", "additionalProperties": False},
                 "open": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": True},
+                "typed": {"type": "object", "properties": {"a": {}}, "additionalProperties": {"type": "string"}},
+                "nullable": {"type": ["object", "null"]},
+                "list": {"type": ["array", "null"]},
                 "name": {"type": "string"},
             },
         },
@@ -104,8 +107,11 @@ def test_a_free_form_schema_object_accepts_any_sub_key(tmp_path):
     chart = read_chart(make_chart(tmp_path / "c", schema=SCHEMA))
     assert known(chart, "config.enableGatewayAPI")
     assert known(chart, "open.anything")
+    assert known(chart, "typed.anything")
+    assert known(chart, "nullable.anything")
     assert not known(chart, "closed.anything")
     assert not known(chart, "name.sub")  # a string takes no sub-key
+    assert not known(chart, "list.sub")
 
 
 # templates
@@ -113,11 +119,11 @@ def test_a_free_form_schema_object_accepts_any_sub_key(tmp_path):
 
 def test_templates_read_values_paths():
     text = """
-    {{ .Values.a.b }} {{- $.Values.c.d -}} {{ ($.Values).profile }} {{ (.Values.global).platform }}
+    {{ .Values.a.b }} {{- $.Values.c.d -}} {{ ($.Values).profile }} {{ (.Values.global).platform }} {{ $root.Values.r }}
     {{ index .Values "e" "f" }} {{ index $.Values.g "h" }} {{/* .Values.commented */}}
     {{ printf "%s" ".Values.quoted" }} {{ .Release.Name }} {{ .Subcharts.x.Values.y }}
     """
-    assert reads(text) == {"a.b", "c.d", "profile", "global", "global.platform", "e.f", "g.h", "g"}
+    assert reads(text) == {"a.b", "c.d", "profile", "global", "global.platform", "r", "e.f", "g.h", "g"}
 
 
 def used_whole(text):
@@ -128,7 +134,7 @@ def test_with_blocks_and_variables_read_relative_paths():
     text = """
     {{- with .Values.controller }}{{ .image.tag }}{{ with .service }}{{ .port }}{{ end }}{{ .name }}
     {{- else }}{{ .ignored }}{{ end }}
-    {{- $config := .Values.config }}{{ $config.apiVersion }}
+    {{- $config := .Values.config }}{{ $config.apiVersion }}{{ with .Values.dot }}{{ $d := . }}{{ end }}{{ $d.x }}
     {{- range .Values.items }}{{ .element }}{{ end }}
     {{- define "helper" }}{{ .passed }}{{ end }}
     {{- if .Values.on }}{{ .top }}{{ end }}
@@ -141,6 +147,8 @@ def test_with_blocks_and_variables_read_relative_paths():
         "controller.name",
         "config",
         "config.apiVersion",
+        "dot",
+        "dot.x",
         "items",
         "on",
     }
