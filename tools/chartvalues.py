@@ -7,8 +7,9 @@ A value path (`a.b.c`, one per leaf of the values; a list is a leaf) is known to
   `properties`, `additionalProperties` not false) or has `additionalProperties` true or a schema;
 - the templates (and files/, which istiod's injector executes with the same values) read it: `.Values.a.b`,
   `$.Values.a.b`, `(.Values.a).b`, `index .Values "a" "b"`, `.b` inside `with .Values.a`, `$v.b` after
-  `$v := .Values.a`; a parent they use whole (pass on, not merely test) accepts any sub-key when values.yaml
-  leaves it unset, null or `{}` and the schema lists no properties of it;
+  `$v := .Values.a`; a parent they render whole (toYaml, tpl..., also through a variable or a merge) accepts any
+  sub-key unless values.yaml makes it a scalar or list or the schema lists its properties (code under `if false`
+  counts for nothing);
 - it is a dependency's `condition` or `tags.<tag>` in Chart.yaml;
 - under a subchart's alias (or name), the subchart knows the rest; `global.*` is known if any subchart knows it;
 - under a key the templates merge into the top level (`mustMergeOverwrite $.Values (index $.Values "pilot")`, Istio's
@@ -46,6 +47,9 @@ _ASSIGN = re.compile(r"^\$(\w+)\s*:?=\s*(.+)$", re.S)
 _VAR_REF = re.compile(rf"\$(\w+)((?:\.{_IDENT})+)")
 _DOT_REF = re.compile(rf"(?<![\w$.)\]])\.({_IDENT}(?:\.{_IDENT})*)")
 _DOT = re.compile(r"(?<![\w$.)\]])\.(?![\w.])")  # `.` itself
+_BARE_VAR = re.compile(r"\$(\w+)(?![\w.])")
+_PASS_ON = re.compile(r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|tpl)\b")
+_MERGE = re.compile(r"\b(?:mustMerge|merge)(?:Overwrite)?\b")
 
 
 def _split(path: str) -> tuple:
@@ -69,49 +73,63 @@ def _resolve(expr: str, ctx: tuple | None, variables: dict) -> tuple | None:
 
 
 def template_reads(text: str) -> tuple[set, set, set]:
-    """The values paths a template reads, those of them it uses whole, and the keys it merges into the top level.
+    """The values paths a template reads, those of them it passes on whole, and the keys it merges into the top level.
 
-    A path is used whole when its value is passed on (`toYaml .Values.a`, `$v := .Values.a`, `range .Values.a`, `.`
-    inside `with .Values.a`), not merely tested (`if .Values.a`, `with .Values.a`).
+    A path is passed on whole in an action that renders it (toYaml, toJson, tpl: `toYaml .Values.a`, `$v | toYaml`
+    after `$v := .Values.a` or `$v := merge $x .Values.a`, `toYaml .` inside `with .Values.a`) or ranges over it.
+    Actions under `if false` never run and read nothing.
     """
-    reads, whole, aliases, variables = set(), set(), set(), {}
+    reads, whole, aliases, variables, merged = set(), set(), set(), {}, {}
     ctx = None  # the values path `.` stands for; None at the top (where `.` is the root context) or unknown
+    dead = False
     stack = []
     for raw in _ACTION.findall(text):
         action = _COMMENT.sub("", raw).strip()
-        aliases.update(_DESCOPE.findall(action))
-        action = _DESCOPE.sub("", action)
-        bare = _STRING.sub('""', action)
-        found = {_split(m) for m in _VALUES_REF.findall(bare)}
-        found |= {_split(a + b) for a, b in _PAREN_REF.findall(bare)}
-        found |= {_split(a) + tuple(re.findall(r'"([^"]*)"', b)) for a, b in _INDEX_REF.findall(action)}
-        found |= {variables[name] + _split(rest) for name, rest in _VAR_REF.findall(bare) if name in variables}
-        if ctx is not None:
-            found |= {ctx + _split(m) for m in _DOT_REF.findall(bare)}
-            if _DOT.search(bare):
-                found.add(ctx)
-        keyword, rest = _first_word(bare)
+        keyword, rest = _first_word(_STRING.sub('""', action))
         branch, expr = _first_word(rest)  # else if / else with
-        reads |= found
-        if keyword not in ("if", "with") and not (keyword == "else" and branch in ("if", "with")):
-            whole |= found
+        found = set()
+        if not dead:
+            aliases.update(_DESCOPE.findall(action))
+            found, passed = _action_reads(_DESCOPE.sub("", action), ctx, variables, merged)
+            reads |= found
+            if keyword == "range" or _PASS_ON.search(action):
+                whole |= found | passed
         if keyword in ("if", "with", "range", "define", "block"):
-            stack.append((keyword, ctx))
+            stack.append((keyword, ctx, dead))
             ctx = _enter(keyword, rest, ctx, variables)
+            dead = dead or (keyword == "if" and rest == "false")
         elif keyword == "else" and stack:
-            opener, outer = stack[-1]
+            opener, outer, dead = stack[-1]
             ctx = _enter(branch, expr, outer, variables) if branch == "with" else (ctx if opener == "if" else outer)
         elif keyword == "end" and stack:
-            ctx = stack.pop()[1]
-        elif match := _ASSIGN.match(action):
-            path = _resolve(match.group(2), ctx, variables)
+            _, ctx, dead = stack.pop()
+        elif (match := _ASSIGN.match(action)) and not dead:
+            name, path = match.group(1), _resolve(match.group(2), ctx, variables)
+            variables.pop(name, None)
+            merged.pop(name, None)
             if path is not None:
-                variables[match.group(1)] = path
-            else:
-                variables.pop(match.group(1), None)
+                variables[name] = path
+            elif _MERGE.search(action):
+                merged[name] = found
     reads.discard(())
     whole.discard(())
     return reads, whole, aliases
+
+
+def _action_reads(action: str, ctx: tuple | None, variables: dict, merged: dict) -> tuple[set, set]:
+    """The values paths an action reads, and those it names whole only through `.` or a bare `$v`."""
+    bare = _STRING.sub('""', action)
+    found = {_split(m) for m in _VALUES_REF.findall(bare)}
+    found |= {_split(a + b) for a, b in _PAREN_REF.findall(bare)}
+    found |= {_split(a) + tuple(re.findall(r'"([^"]*)"', b)) for a, b in _INDEX_REF.findall(action)}
+    found |= {variables[name] + _split(rest) for name, rest in _VAR_REF.findall(bare) if name in variables}
+    passed = {variables[name] for name in _BARE_VAR.findall(bare) if name in variables}
+    passed |= {path for name in _BARE_VAR.findall(bare) for path in merged.get(name, ())}
+    if ctx is not None:
+        found |= {ctx + _split(m) for m in _DOT_REF.findall(bare)}
+        if _DOT.search(bare):
+            passed.add(ctx)
+    return found, passed
 
 
 def _first_word(text: str) -> tuple[str, str]:
@@ -197,12 +215,9 @@ class Chart:
         if path in self.reads:
             return True
         for n in range(1, len(path)):
-            declared, default = self._default(path[:n])
-            if (
-                path[:n] in self.whole
-                and (not declared or default in (None, {}))
-                and not self._has_properties(path[:n])
-            ):
+            default = self._default(path[:n])[1]
+            open_map = default is None or isinstance(default, dict)
+            if path[:n] in self.whole and open_map and not self._has_properties(path[:n]):
                 return True
         return False
 

@@ -169,26 +169,37 @@ def test_chart_files_count_as_templates_but_not_other_files(tmp_path):
     assert not known(chart, "ci.only")
 
 
-def test_paths_passed_on_are_used_whole_paths_tested_are_not():
+def test_paths_rendered_are_used_whole_paths_tested_or_handed_on_are_not():
     text = """
-    {{ toYaml .Values.a }}{{ $b := .Values.b }}{{ range .Values.c }}{{ end }}{{ with .Values.d }}{{ toYaml . }}{{ end }}
-    {{ if .Values.e }}{{ else if .Values.f }}{{ end }}{{ with .Values.g }}{{ .h }}{{ end }}
+    {{ toYaml .Values.a }}{{ $b := .Values.b }}{{ $b | toJson }}{{ range .Values.c }}{{ end }}
+    {{ with .Values.d }}{{ toYaml . }}{{ end }}{{ $m := mergeOverwrite $x .Values.m }}{{ tpl (toYaml $m) $ }}
+    {{ if .Values.e }}{{ else if .Values.f }}{{ end }}{{ with .Values.g }}{{ .h | toYaml }}{{ end }}
+    {{ include "helper" .Values.i }}{{ with (merge .Values.j .Values.k) }}{{ .tag }}{{ end }}
     """
-    assert used_whole(text) == {"a", "b", "c", "d", "g.h"}
-    assert reads(text) == {"a", "b", "c", "d", "e", "f", "g", "g.h"}
+    assert used_whole(text) == {"a", "b", "c", "d", "m", "g.h"}
+    assert reads(text) == {"a", "b", "c", "d", "m", "e", "f", "g", "g.h", "i", "j", "k"}
 
 
-def test_a_parent_used_whole_accepts_sub_keys_only_when_values_leave_it_open(tmp_path):
-    values = {"unset": None, "empty": {}, "filled": {"a": 1}, "scalar": "x"}
+def test_code_under_if_false_reads_nothing():
+    text = (
+        "{{ if false }}{{ toYaml .Values.dead }}{{ if .Values.deeper }}{{ end }}{{ else }}{{ .Values.live }}{{ end }}"
+    )
+    assert reads(text) == {"live"}
+
+
+def test_a_parent_used_whole_accepts_sub_keys_unless_a_scalar_or_list(tmp_path):
+    values = {"unset": None, "empty": {}, "filled": {"a": 1}, "scalar": "x", "list": []}
     templates = {"t.yaml": "".join(f"{{{{ toYaml .Values.{key} }}}}" for key in [*values, "absent"])}
-    templates["tested.yaml"] = "{{ if .Values.tested }}{{ .Values.tested.on }}{{ end }}"
-    chart = read_chart(make_chart(tmp_path / "c", values=values, templates=templates))
+    templates["tested.yaml"] = '{{ if .Values.tested }}{{ .Values.tested.on }}{{ include "x" .Values.handed }}{{ end }}'
+    chart = read_chart(make_chart(tmp_path / "c", values={**values, "handed": {"a": 1}}, templates=templates))
     assert known(chart, "unset.anything")
     assert known(chart, "absent.anything")
-    assert not known(chart, "filled.anything")
+    assert known(chart, "filled.anything")
     assert not known(chart, "scalar.anything")
+    assert not known(chart, "list.anything")
     assert known(chart, "tested.on")
-    assert not known(chart, "tested.off")  # tested, not used whole
+    assert not known(chart, "tested.off")  # tested, not rendered whole
+    assert not known(chart, "handed.b")  # handed to a named template, which may read only some keys
 
 
 def test_a_parent_used_whole_with_schema_properties_does_not_accept_sub_keys(tmp_path):
