@@ -102,7 +102,7 @@ def template_reads(text: str) -> tuple[set, set, set]:
             opener, outer, dead = stack[-1]
             ctx = _enter(branch, expr, outer, variables) if branch == "with" else (ctx if opener == "if" else outer)
         elif keyword == "end" and stack:
-            _, ctx, dead = stack.pop()
+            ctx, dead = stack.pop()[1:]
         elif (match := _ASSIGN.match(action)) and not dead:
             name, path = match.group(1), _resolve(match.group(2), ctx, variables)
             variables.pop(name, None)
