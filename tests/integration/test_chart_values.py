@@ -195,7 +195,7 @@ def test_the_real_charts_render_with_the_values(rendered, chart_of, helm):
         command += [f"--api-versions={api}" for api in API_VERSIONS]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            error = result.stderr.strip().splitlines()[0] if result.stderr.strip() else f"exit {result.returncode}"
+            error = " ".join(result.stderr.replace("Use --debug flag to render out invalid YAML", "").split())
             places = "; ".join(where(r, rendered) for r in group)
             failures.append(f"{first.name} ({chart.name} {chart.version}): {error}\n    in {places}")
     print(f"helm template: {len(same)} distinct values of {len(rendered.releases)} rendered releases")
