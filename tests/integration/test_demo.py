@@ -36,7 +36,12 @@ def demo_env(tmp_path):
 
 def cli(environ, *args):
     done = subprocess.run(
-        [sys.executable, "-m", "tools.localcluster", *args], cwd=REPO, env=environ, capture_output=True, text=True
+        [sys.executable, "-m", "tools.localcluster", *args],
+        cwd=REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.strip()
 
@@ -47,7 +52,9 @@ def test_demo_without_a_mirror_or_internet_stops_before_it_starts_anything(demo_
     # packet leaves the machine.
     offline = dict(environ, BOTCORE_ADDON_MIRROR="", https_proxy="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
     started = time.monotonic()
-    done = subprocess.run(["make", "demo"], cwd=REPO, env=offline, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["make", "demo"], cwd=REPO, env=offline, capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode != 0, done.stdout
     assert "BOTCORE_ADDON_MIRROR" in done.stderr
     assert "cannot be reached" in done.stderr
@@ -56,12 +63,14 @@ def test_demo_without_a_mirror_or_internet_stops_before_it_starts_anything(demo_
 
 
 def test_demo_deploys_the_add_ons_and_the_platform_from_the_mirror(demo_env):
-    environ, _ = demo_env
+    environ = demo_env[0]
     if not (REPO.parent / "shared" / "charts").is_dir() and not environ.get("BOTCORE_ADDON_MIRROR"):
         pytest.fail(
             "no offline mirror: set BOTCORE_ADDON_MIRROR to one (charts/, gateway-api/), or run beside ../shared"
         )
-    done = subprocess.run(["make", "demo"], cwd=REPO, env=environ, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        ["make", "demo"], cwd=REPO, env=environ, capture_output=True, text=True, timeout=1800, check=False
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     out = done.stdout
     assert re.search(r"^local\s*:\s*ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0", out, re.M)
