@@ -18,6 +18,7 @@ A value path (`a.b.c`, one per leaf of the values; a list is a leaf) is known to
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -343,6 +344,14 @@ def helm_pull(helm: str, dest: Path):
     return pull
 
 
+def _addons():
+    path = Path(__file__).resolve().parents[1] / "plugins" / "filter" / "addons.py"
+    spec = importlib.util.spec_from_file_location("addons", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def find_chart(ref: str, repo_url: str, version: str, mirror: Path | None, pull) -> Path:
     """The archive of a release's chart: a local chart as given, the mirror's charts/<name>-<version>.tgz, or pulled.
 
@@ -352,8 +361,11 @@ def find_chart(ref: str, repo_url: str, version: str, mirror: Path | None, pull)
     if local and Path(ref).exists():
         return Path(ref)
     name = ref.rstrip("/").rsplit("/", 1)[-1]
-    if mirror is not None and (archive := Path(mirror) / "charts" / f"{name}-{version}.tgz").is_file():
-        return archive
+    # The mirror's layout is the collection's (the chart_source filter's), as the roles read it.
+    if mirror is not None:
+        archive = Path(_addons().chart_source(ref, repo_url or ref, version, str(mirror))["chart_ref"])
+        if archive.is_file():
+            return archive
     try:
         return pull(ref, repo_url, version)
     except (OSError, subprocess.SubprocessError) as error:
