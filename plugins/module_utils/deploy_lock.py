@@ -227,7 +227,7 @@ def run(api, params, check_mode, clock=time.time, sleep=time.sleep):
             continue
         result = {
             "changed": action not in (WAIT, NOTHING),
-            "action": action,
+            "operation": action,
             "lease": {"name": name, "namespace": namespace},
             "holder": holder,
             "previous": before,

@@ -136,7 +136,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
+operation:
   description:
     - What the module did, or would do in check mode.
     - V(create) (no lock existed), V(take_over) (the lock had expired or had no holder), V(renew), V(release),

@@ -137,7 +137,7 @@ def clock():
 def test_a_free_lock_is_created_with_holder_job_and_duration(leases, clock):
     result = acquire(leases, clock)
     assert result["changed"] is True
-    assert result["action"] == "create"
+    assert result["operation"] == "create"
     spec = leases.lease()["spec"]
     assert spec["holderIdentity"] == "ops@runner:100"
     assert spec["leaseDurationSeconds"] == 120
@@ -153,7 +153,7 @@ def test_acquiring_a_lock_we_hold_renews_it(leases, clock):
     acquired = leases.lease()["spec"]["acquireTime"]
     clock.now += 60
     result = acquire(leases, clock)
-    assert result["action"] == "renew"
+    assert result["operation"] == "renew"
     assert leases.lease()["spec"]["acquireTime"] == acquired
     assert leases.lease()["spec"]["renewTime"] > acquired
 
@@ -183,7 +183,7 @@ def test_a_lock_that_expires_during_the_wait_is_taken_over(leases, clock):
     acquire(leases, clock, holder="alice@laptop:7")
     clock.now += 100  # 20s of alice's lease remain
     result = acquire(leases, clock, wait_timeout=60)
-    assert result["action"] == "take_over"
+    assert result["operation"] == "take_over"
     assert result["waited"] == 20
     assert result["previous"]["holder"] == "alice@laptop:7"
     spec = leases.lease()["spec"]
@@ -196,7 +196,7 @@ def test_an_expired_lock_of_a_killed_run_is_taken_over_at_once(leases, clock):
     acquire(leases, clock, holder="killed@runner:9", job="old job")
     clock.now += 121
     result = acquire(leases, clock, job=None)
-    assert result["action"] == "take_over"
+    assert result["operation"] == "take_over"
     assert clock.sleeps == []
     assert "annotations" not in leases.lease()["metadata"] or not leases.lease()["metadata"]["annotations"]
 
@@ -222,7 +222,7 @@ def test_renewing_our_lock_moves_its_expiry(leases, clock):
     acquire(leases, clock)
     clock.now += 100
     result = acquire(leases, clock, state="renewed")
-    assert result["action"] == "renew"
+    assert result["operation"] == "renew"
     assert result["expires"] == lock.format_time(lock.datetime.fromtimestamp(T0 + 220, lock.UTC))
 
 
@@ -242,13 +242,13 @@ def test_renewing_a_broken_lock_fails(leases, clock):
 def test_releasing_our_lock_deletes_it(leases, clock):
     acquire(leases, clock)
     result = acquire(leases, clock, state="released")
-    assert (result["changed"], result["action"]) == (True, "release")
+    assert (result["changed"], result["operation"]) == (True, "release")
     assert leases.lease() is None
 
 
 def test_releasing_no_lock_changes_nothing(leases, clock):
     result = acquire(leases, clock, state="released")
-    assert (result["changed"], result["action"]) == (False, "nothing")
+    assert (result["changed"], result["operation"]) == (False, "nothing")
     assert leases.writes == 0
 
 
@@ -262,7 +262,7 @@ def test_releasing_another_runs_lock_fails_and_keeps_it(leases, clock):
 def test_break_deletes_another_runs_lock(leases, clock):
     acquire(leases, clock, holder="alice@laptop:7")
     result = acquire(leases, clock, state="released", **{"break": True})
-    assert result["action"] == "break"
+    assert result["operation"] == "break"
     assert result["previous"]["holder"] == "alice@laptop:7"
     assert leases.lease() is None
 
@@ -292,7 +292,7 @@ def test_check_mode_reports_the_action_and_writes_nothing(leases, clock, setup, 
     before = copy.deepcopy(leases.objects)
     writes = leases.writes
     result = acquire(leases, clock, check_mode=True, **overrides)
-    assert result["action"] == action
+    assert result["operation"] == action
     assert result["changed"] is (action != "wait")
     assert (leases.objects, leases.writes, clock.sleeps) == (before, writes, [])
 
