@@ -50,7 +50,7 @@ options:
     description:
       - V(acquired) takes the lock, or renews it when O(holder) holds it already.
       - V(renewed) renews the lock O(holder) holds. It fails when another run holds it or nobody does (broken,
-        or expired and taken over): the run has lost its exclusivity and must stop.
+        or expired and taken over), since the run has lost its exclusivity and must stop.
       - V(released) deletes the Lease when O(holder) holds it, or when it has no holder. A lock held by another
         run is left alone and the module fails, unless O(break=true).
     type: str
@@ -86,8 +86,8 @@ options:
     default: 5
   break:
     description:
-      - With V(released), delete the lock whoever holds it: the switch for a stale lock whose run is known to be
-        dead. Breaking the lock of a live run lets two runs write at once.
+      - With V(released), delete the lock whoever holds it. This is the switch for a stale lock whose run is
+        known to be dead; breaking the lock of a live run lets two runs write at once.
     type: bool
     default: false
   lock_namespace:
