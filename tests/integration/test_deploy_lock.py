@@ -78,15 +78,21 @@ def result_of(stdout):
 
 def lock(cluster, *extra, **args):
     """Run the module once; return its result."""
-    done = subprocess.run(command(**args) + list(extra), env=cluster["env"], capture_output=True, text=True)
+    # A failed module exits non-zero: its result, not the exit code, tells what happened.
+    done = subprocess.run(
+        command(**args) + list(extra), env=cluster["env"], capture_output=True, text=True, check=False
+    )
     return result_of(done.stdout)
 
 
 def lease(cluster):
-    done = subprocess.run(
-        [*cluster["kubectl"], "get", "lease", LEASE, "-n", "default", "-o", "json"], capture_output=True, text=True
-    )
-    return json.loads(done.stdout) if done.returncode == 0 else None
+    out = subprocess.run(
+        [*cluster["kubectl"], "get", "lease", LEASE, "-n", "default", "-o", "json", "--ignore-not-found"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out) if out.strip() else None
 
 
 @pytest.fixture
