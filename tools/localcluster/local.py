@@ -418,18 +418,74 @@ def down() -> None:
     shutil.rmtree(state_dir(), ignore_errors=True)
 
 
+# What a state directory needs to start again; `up` rebuilds a state that lacks any of it (see `_unusable`).
+STATE_FILES = (
+    "pki/ca.crt",
+    "pki/admin.crt",
+    "pki/admin.key",
+    "pki/sa.key",
+    "pki/sa.pub",
+    "kubeconfig",
+    "kwok.yaml",
+    "etcd/member",
+)
+# How long an API server that outlived etcd gets to reconnect to the restarted etcd before it is restarted too.
+API_RECONNECT_SECONDS = 60
+
+
+class StateUnusable(ClusterError):
+    """The state directory cannot start again: the only case in which `up` rebuilds the cluster from scratch."""
+
+
+def _unusable(record: dict) -> str | None:
+    """Why the state directory cannot start again, or None when it can."""
+    if not record:
+        return "it has no readable cluster.json"
+    if not record.get("complete"):
+        return "its first start never finished"
+    if record.get("versions") != versions():
+        return f"it was made by other component versions ({record.get('versions')}; now {versions()})"
+    missing = [f for f in STATE_FILES if not (state_dir() / f).exists()]
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    return None
+
+
+def _warn_rebuild(reason: str) -> None:
+    """Say it where nobody can miss it: rebuilding deletes every object the cluster held."""
+    log(
+        f"WARNING: REBUILDING THE CLUSTER FROM SCRATCH - the state in {state_dir()} cannot start again ({reason}); "
+        "deleting it: every object, CRD and Secret it held is lost"
+    )
+
+
+def _check_topology(record: dict, topology: str) -> None:
+    if record.get("topology") != topology:
+        raise ClusterError(
+            f"the local cluster has topology {record.get('topology')!r}; run `down` first to switch to {topology!r}"
+        )
+
+
 def up(topology: str = "default") -> dict:
+    """Start the cluster; a no-op when it runs. A dead component is restarted on the existing state (etcd data,
+    PKI, kubeconfig, kwok config), keeping every object; only a state that cannot start again is rebuilt, loudly."""
+    record = _read_record()
     if running():
-        current = _read_record().get("topology")
-        if current != topology:
-            raise ClusterError(
-                f"the local cluster is already running with topology {current!r}; "
-                f"run `down` first to switch to {topology!r}"
-            )
+        _check_topology(record, topology)
         log("already running")
-        return _read_record()
-    if state_dir().exists() or _orphans():
-        log("recovering from a previous run that did not finish or was killed")
+        return record
+    if state_dir().exists():
+        reason = _unusable(record)
+        if reason is None:
+            _check_topology(record, topology)
+            try:
+                return _restart(record)
+            except StateUnusable as exc:
+                reason = str(exc)
+        _warn_rebuild(reason)
+        down()
+    elif _orphans():
+        log("stopping the processes of a previous run that was killed before it wrote its state")
         down()
     busy = [f"{n}:{p}" for n, p in PORTS.items() if _port_open(p)]
     if busy:
@@ -443,28 +499,81 @@ def up(topology: str = "default") -> dict:
     try:
         _boot(record, nodes)
     except BaseException:
-        log(f"start failed; logs are in {state_dir() / 'logs'}")
-        for name in ORDER:
-            log_file = state_dir() / "logs" / f"{name}.log"
-            if log_file.exists():
-                print(f"--- last lines of {name}.log", file=sys.stderr)
-                print("\n".join(log_file.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
-        _stop_pids([e["pid"] for e in record.get("processes", {}).values()])
+        _fail(record)
         raise
+    record["complete"] = True
     record["up_seconds"] = round(time.monotonic() - started, 1)
     _write_record(record)
     log(f"up in {record['up_seconds']}s; KUBECONFIG={kubeconfig_path()}")
     return record
 
 
-def _boot(record: dict, nodes: list) -> None:
+def _fail(record: dict) -> None:
+    log(f"start failed; logs are in {state_dir() / 'logs'}")
+    for name in ORDER:
+        log_file = state_dir() / "logs" / f"{name}.log"
+        if log_file.exists():
+            print(f"--- last lines of {name}.log", file=sys.stderr)
+            print("\n".join(log_file.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
+    _stop_pids([e["pid"] for e in record.get("processes", {}).values()])
+
+
+def _restart(record: dict) -> dict:
+    """Start the dead components again, in dependency order, on the state they had."""
+    started = time.monotonic()
+    procs = record.get("processes", {})
+    dead = [n for n in ORDER if not (n in procs and _alive(procs[n]))]
+    live = {procs[n]["pid"] for n in ORDER if n not in dead}
+    # A killed `up` may have left a component it was starting unrecorded: it would hold the port.
+    _stop_pids([p for p in _orphans() if p not in live])
+    ports = {n: [p for k, p in PORTS.items() if k.split("-peer")[0] == n] for n in dead}
+    busy = [f"{n}:{p}" for n in dead for p in ports[n] if _port_open(p)]
+    if busy:
+        raise ClusterError(f"cannot restart: ports already in use on 127.0.0.1 ({', '.join(busy)}); another cluster?")
+    log(f"restarting {', '.join(dead) or 'nothing'} on the existing state in {state_dir()}")
+    try:
+        if "etcd" in dead:
+            _launch(["etcd"], record)
+        if "kube-apiserver" not in dead:
+            # It survives a dead etcd and reconnects on its own; one that does not is restarted like a dead one.
+            try:
+                _wait("kube-apiserver /readyz", _api_ready, API_RECONNECT_SECONDS)
+            except ClusterError:
+                log(f"kube-apiserver not ready {API_RECONNECT_SECONDS}s after etcd; restarting it")
+                _stop_pids([procs["kube-apiserver"]["pid"]])
+                dead.insert(1, "kube-apiserver")
+        if "kube-apiserver" in dead:
+            _launch(["kube-apiserver"], record)
+        # The controllers and kwok reconnect to a restarted API server on their own.
+        _launch([n for n in ORDER[2:] if n in dead], record)
+    except StateUnusable:
+        _stop_pids([e["pid"] for e in record.get("processes", {}).values() if _alive(e)])
+        raise
+    except BaseException:
+        _fail(record)
+        raise
+    seconds = round(time.monotonic() - started, 1)
+    record.setdefault("restarts", []).append({"components": dead, "seconds": seconds})
+    _write_record(record)
+    log(f"restarted {', '.join(dead) or 'nothing'} in {seconds}s, every object kept; KUBECONFIG={kubeconfig_path()}")
+    return record
+
+
+def _args(name: str) -> list:
+    """The command line of a component; every path in it points into the state directory."""
     b = build.binary
-    pki = _pki()
-    _write_kubeconfig(pki)
     sd = state_dir()
-    _start(
-        "etcd",
-        [
+    pki = sd / "pki"
+    common = [
+        f"--kubeconfig={kubeconfig_path()}",
+        "--bind-address=127.0.0.1",
+        "--leader-elect=false",
+        "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+        "--profiling=false",
+        "--v=1",
+    ]
+    return {
+        "etcd": [
             str(b("etcd")),
             "--name=botcore",
             f"--data-dir={sd / 'etcd'}",
@@ -478,12 +587,7 @@ def _boot(record: dict, nodes: list) -> None:
             "--quota-backend-bytes=4294967296",
             "--unsafe-no-fsync",  # a throw-away test store: durability costs seconds per run on slow disks
         ],
-        record,
-    )
-    _wait("etcd", lambda: _port_open(PORTS["etcd"]), 30, "etcd")
-    _start(
-        "kube-apiserver",
-        [
+        "kube-apiserver": [
             str(b("kube-apiserver")),
             f"--etcd-servers=http://127.0.0.1:{PORTS['etcd']}",
             "--bind-address=127.0.0.1",
@@ -505,20 +609,7 @@ def _boot(record: dict, nodes: list) -> None:
             "--profiling=false",
             "--v=1",
         ],
-        record,
-    )
-    _wait("kube-apiserver /readyz", _api_ready, 120, "kube-apiserver")
-    common = [
-        f"--kubeconfig={kubeconfig_path()}",
-        "--bind-address=127.0.0.1",
-        "--leader-elect=false",
-        "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
-        "--profiling=false",
-        "--v=1",
-    ]
-    _start(
-        "kube-controller-manager",
-        [
+        "kube-controller-manager": [
             str(b("kube-controller-manager")),
             *common,
             f"--secure-port={PORTS['kube-controller-manager']}",
@@ -526,26 +617,49 @@ def _boot(record: dict, nodes: list) -> None:
             f"--service-account-private-key-file={pki / 'sa.key'}",
             "--use-service-account-credentials=false",
         ],
-        record,
-    )
-    _start("kube-scheduler", [str(b("kube-scheduler")), *common, f"--secure-port={PORTS['kube-scheduler']}"], record)
-    kwok_config = _write_kwok_config()
-    _start(
-        "kwok",
-        [
+        "kube-scheduler": [str(b("kube-scheduler")), *common, f"--secure-port={PORTS['kube-scheduler']}"],
+        "kwok": [
             str(b("kwok")),
             f"--kubeconfig={kubeconfig_path()}",
-            f"--config={kwok_config}",
+            f"--config={sd / 'kwok.yaml'}",
             "--manage-all-nodes=true",
             "--node-lease-duration-seconds=40",
             f"--server-address=127.0.0.1:{PORTS['kwok']}",
             f"--tls-cert-file={pki / 'admin.crt'}",
             f"--tls-private-key-file={pki / 'admin.key'}",
         ],
-        record,
-    )
-    for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
-        _wait(name, lambda n=name: _port_open(PORTS[n]), 60, name)
+    }[name]
+
+
+def _ready_check(name: str):
+    """(what, check, timeout) that tells a started component is serving."""
+    if name == "kube-apiserver":
+        return "kube-apiserver /readyz", _api_ready, 120
+    return name, lambda: _port_open(PORTS[name]), 30 if name == "etcd" else 60
+
+
+def _launch(names: list, record: dict) -> None:
+    """Start the components, then wait until each one serves."""
+    for name in names:
+        _start(name, _args(name), record)
+    for name in names:
+        what, check, timeout = _ready_check(name)
+        try:
+            _wait(what, check, timeout, name)
+        except ClusterError as exc:
+            # etcd that exits on its data directory is the one failure that says the data cannot start again.
+            if name == "etcd" and record.get("complete") and _children[name].poll() is not None:
+                log_file = state_dir() / "logs" / "etcd.log"
+                raise StateUnusable(f"etcd exited on its data directory; see {log_file}") from exc
+            raise
+
+
+def _boot(record: dict, nodes: list) -> None:
+    _write_kubeconfig(_pki())
+    _write_kwok_config()
+    _launch(["etcd"], record)
+    _launch(["kube-apiserver"], record)
+    _launch(["kube-controller-manager", "kube-scheduler", "kwok"], record)
     objects = [_node(n) for n in nodes] + [_storage_class(c) for c in STORAGE_CLASSES]
     kubectl(
         "apply",
