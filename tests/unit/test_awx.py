@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jinja2.nativetypes import NativeEnvironment
 
 REPO = Path(__file__).resolve().parents[2]
 AWX_PLAYBOOK = REPO / "playbooks" / "awx.yml"
 TEMPLATES = yaml.safe_load((REPO / "playbooks" / "vars" / "awx_job_templates.yml").read_text())["awx_job_templates"]
+REGISTRY = yaml.safe_load((REPO / "roles" / "platform" / "defaults" / "main.yml").read_text())["platform_services"]
 SETTINGS = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())
 # The playbooks AWX runs: deploy and the day-2 operations.
 PLAYBOOKS = {
@@ -85,6 +87,14 @@ def survey_default(question):
     return default
 
 
+def spec_default(option):
+    """The spec's default; one derived from the service registry is rendered against the registry's defaults."""
+    default = option.get("default")
+    if isinstance(default, str) and "{{" in default:
+        return NativeEnvironment().from_string(default).render(platform_services=REGISTRY)
+    return default
+
+
 def template_id(template):
     return template["name"]
 
@@ -135,7 +145,7 @@ def test_survey_matches_the_argument_spec(template):
                 problems.append(f"{name}: choices {question.get('choices')} differ from the spec's {expected_choices}")
             if question["required"] != bool(option.get("required", False)):
                 problems.append(f"{name}: required {question['required']} differs from the spec's")
-            if survey_default(question) != option.get("default"):
+            if survey_default(question) != spec_default(option):
                 problems.append(
                     f"{name}: default {survey_default(question)!r} differs from the spec's {option.get('default')!r}"
                 )
