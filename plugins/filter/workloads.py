@@ -8,6 +8,10 @@ import json
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.botcore.platform.plugins.filter.images import image_errors
+from ansible_collections.botcore.platform.plugins.filter.inventory import namespace_errors
+from ansible_collections.botcore.platform.plugins.filter.resources import hpa_errors, replica_errors, resource_errors
+from ansible_collections.botcore.platform.plugins.module_utils.quantity import parse_integer
 
 _REQUIRED = ("role", "name", "namespace", "port", "tier", "image")
 _ANTI_AFFINITY = ("preferred", "required")
@@ -83,6 +87,54 @@ def workload(data, platform_labels, version, secret_checksums=None, image_pull_p
     }
 
 
+def _whole(value):
+    try:
+        return parse_integer(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def workload_errors(data, production=False):
+    """Return the problems with a service role's workload data, each naming the role's variable.
+
+    What the argument spec enforces (types, choices) is not checked again; these are the rules it cannot express.
+    """
+    role = data["role"]
+    errors = namespace_errors(data["namespace"], f"{role}_namespace")
+    errors += resource_errors(data["resources"], f"{role}_resources")
+    errors += hpa_errors(data["hpa"], f"{role}_hpa", data["replicas"], f"{role}_replicas")
+    errors += replica_errors(data["pdb_max_unavailable"], f"{role}_pdb_max_unavailable")
+    errors += image_errors(data["image"], f"{role}_image", production)
+    deadline = _whole(data["progress_deadline_seconds"])
+    if deadline is None or deadline < 1:
+        errors.append(
+            f"{role}_progress_deadline_seconds: must be a number of seconds of at least 1, "
+            f"got {data['progress_deadline_seconds']}"
+        )
+    errors += [
+        f"{role}_env.{name}: must be a string; quote it in YAML"
+        for name, value in data["env"].items()
+        if not isinstance(value, str)
+    ]
+    sleep, grace = _whole(data["pre_stop_sleep_seconds"]), _whole(data["termination_grace_period_seconds"])
+    if sleep is not None and grace is not None and sleep >= grace:
+        errors.append(
+            f"{role}_pre_stop_sleep_seconds: {sleep} s is not shorter than {role}_termination_grace_period_seconds "
+            f"({grace} s); the kubelet would kill the pods before the preStop hook ends"
+        )
+    # The fewest pods the PDB guards: the HPA's minimum, or the fixed replica count.
+    hpa = data["hpa"] if isinstance(data["hpa"], Mapping) else {}
+    fewest = _whole(hpa.get("min_replicas") if hpa.get("enabled") else data["replicas"])
+    unavailable = _whole(data["pdb_max_unavailable"])
+    # One replica cannot be both protected and drained; the collection chooses the drain (see the PDB template).
+    if fewest is not None and unavailable is not None and fewest > 1 and unavailable >= fewest:
+        errors.append(
+            f"{role}_pdb_max_unavailable: {unavailable} lets a disruption take all of the {fewest} pods at once; "
+            f"the PodDisruptionBudget would protect nothing (use at most {fewest - 1})"
+        )
+    return errors
+
+
 class FilterModule:
     def filters(self):
-        return {"workload": workload, "pod_scheduling": pod_scheduling}
+        return {"workload": workload, "pod_scheduling": pod_scheduling, "workload_errors": workload_errors}

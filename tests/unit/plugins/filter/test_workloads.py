@@ -6,7 +6,12 @@ import hashlib
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.botcore.platform.plugins.filter.workloads import FilterModule, pod_scheduling, workload
+from ansible_collections.botcore.platform.plugins.filter.workloads import (
+    FilterModule,
+    pod_scheduling,
+    workload,
+    workload_errors,
+)
 
 LABELS = {"app.kubernetes.io/part-of": "bot-core"}
 DATA = {
@@ -23,7 +28,11 @@ DATA = {
 
 
 def test_filter_module_exposes_filters():
-    assert FilterModule().filters() == {"workload": workload, "pod_scheduling": pod_scheduling}
+    assert FilterModule().filters() == {
+        "workload": workload,
+        "pod_scheduling": pod_scheduling,
+        "workload_errors": workload_errors,
+    }
 
 
 def test_labels_selector_and_version():
@@ -95,3 +104,72 @@ def test_no_spread_leaves_the_constraint_out():
 def test_an_unknown_anti_affinity_fails():
     with pytest.raises(AnsibleFilterError, match="anti_affinity"):
         pod_scheduling("x", "strict")
+
+
+# The data a role hands to workload_errors, valid as the roles' defaults are.
+VALID = {
+    **DATA,
+    "replicas": 3,
+    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+    "hpa": {"enabled": True, "min_replicas": 3, "max_replicas": 10, "cpu_utilization": 70, "memory_utilization": 75},
+    "pdb_max_unavailable": 1,
+    "progress_deadline_seconds": 600,
+    "env": {"RUST_LOG": "info"},
+    "pre_stop_sleep_seconds": 20,
+    "termination_grace_period_seconds": 30,
+    "image": {"registry": "r.io", "repository": "e", "tag": "1.0.0", "digest": ""},
+}
+
+
+def test_valid_workload_data_passes():
+    assert workload_errors(VALID, production=True) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"pre_stop_sleep_seconds": 30},
+            "core_engine_pre_stop_sleep_seconds: 30 s is not shorter than core_engine_termination_grace_period_seconds "
+            "(30 s); the kubelet would kill the pods before the preStop hook ends",
+        ),
+        (
+            {"pdb_max_unavailable": 3},
+            "core_engine_pdb_max_unavailable: 3 lets a disruption take all of the 3 pods at once; "
+            "the PodDisruptionBudget would protect nothing (use at most 2)",
+        ),
+        (
+            {"hpa": {**VALID["hpa"], "enabled": False}, "replicas": 2, "pdb_max_unavailable": 2},
+            "core_engine_pdb_max_unavailable: 2 lets a disruption take all of the 2 pods at once; "
+            "the PodDisruptionBudget would protect nothing (use at most 1)",
+        ),
+        (
+            {"namespace": "default"},
+            "core_engine_namespace: 'default' is reserved (default, kube-system, kube-public, kube-node-lease); "
+            "give the platform its own",
+        ),
+        (
+            {"progress_deadline_seconds": "soon"},
+            "core_engine_progress_deadline_seconds: must be a number of seconds of at least 1, got soon",
+        ),
+        ({"env": {"TRADING": False}}, "core_engine_env.TRADING: must be a string; quote it in YAML"),
+        (
+            {"image": {**VALID["image"], "tag": "latest"}},
+            "core_engine_image.tag: 'latest' is a floating tag, not allowed in production; "
+            "pin a version tag or a digest",
+        ),
+    ],
+)
+def test_each_rule_fails_naming_the_variable(change, expected):
+    assert workload_errors({**VALID, **change}, production=True) == [expected]
+
+
+def test_a_single_replica_may_be_drained():
+    single = {**VALID, "hpa": {**VALID["hpa"], "enabled": False}, "replicas": 1, "pdb_max_unavailable": 1}
+    assert workload_errors(single) == []
+
+
+def test_the_rules_of_the_shared_filters_apply_too():
+    errors = workload_errors({**VALID, "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}})
+    assert errors and all(error.startswith("core_engine_resources") for error in errors)
+    assert workload_errors({**VALID, "hpa": {**VALID["hpa"], "min_replicas": 11}})[0].startswith("core_engine_hpa")
