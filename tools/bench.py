@@ -107,7 +107,13 @@ def render_for_kubectl(env, directory):
         env,
     )[0]
     # The Namespace must exist before the objects in it: apply the components in the order site.yml deploys them.
-    roles = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())["__site_all_roles"]
+    deploy = yaml.safe_load((REPO / "playbooks/site.yml").read_text())[1]["tasks"]
+    roles = [
+        task[action]["name"].removeprefix("botcore.platform.")
+        for task in deploy
+        for action in ("ansible.builtin.import_role", "ansible.builtin.include_role")
+        if action in task
+    ]
     files = [f for role in roles for f in sorted(Path(directory).glob(f"*/{role}.yaml"))]
     if not files:
         raise BenchError(f"render for kubectl wrote no manifest under {directory}")

@@ -1,23 +1,19 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that parse Kubernetes quantities and validate resources, replica counts, HPAs and namespace quotas."""
+"""Filters that parse Kubernetes quantities and validate resources, replica counts and HPAs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.botcore.platform.plugins.module_utils.quantity import (
     SUFFIXES,
-    format_quantity,
     parse_integer,
     parse_quantity,
 )
 
 _SECTIONS = ("requests", "limits")
 _RESOURCES = ("cpu", "memory")
-# Named like the ResourceQuota ``hard`` keys so per-pod amounts and quota entries line up.
-_QUOTA_KEYS = tuple(f"{section}.{resource}" for section in _SECTIONS for resource in _RESOURCES)
 _HPA_REQUIRED = ("min_replicas", "max_replicas")
 _HPA_OPTIONAL = ("cpu_utilization", "memory_utilization")
 
@@ -130,40 +126,6 @@ def replica_errors(value, varname):
     return errors
 
 
-def quota_errors(demand, quota, varname):
-    """Return one message per ResourceQuota ``hard`` entry that the summed demand exceeds."""
-    if not isinstance(quota, Mapping):
-        return [f"{varname}: must be a dict of ResourceQuota hard limits, got {quota!r}"]
-    if isinstance(demand, str) or not isinstance(demand, Sequence):
-        raise AnsibleFilterError(f"quota_errors: demand must be a list of dicts, got {demand!r}")
-    needed = dict.fromkeys(_QUOTA_KEYS, Decimal(0))
-    for index, item in enumerate(demand):
-        if not isinstance(item, Mapping):
-            raise AnsibleFilterError(f"quota_errors: demand[{index}] must be a dict, got {item!r}")
-        name = item.get("name") or f"demand[{index}]"
-        problems = []
-        replicas = _integer(item.get("replicas"), f"{name}.replicas", 0, problems)
-        amounts = _parse_resources(item.get("resources"), f"{name}.resources", problems)
-        # A partial sum would understate the demand, so an invalid entry stops the check.
-        if problems:
-            raise AnsibleFilterError(f"quota_errors: {'; '.join(problems)}")
-        for key in _QUOTA_KEYS:
-            needed[key] += replicas * amounts[key]
-    errors = []
-    for key in _QUOTA_KEYS:
-        if key not in quota:
-            continue
-        try:
-            allowed = parse_quantity(quota[key])
-        except ValueError as exc:
-            errors.append(f"{varname}.{key}: {exc}")
-            continue
-        if needed[key] > allowed:
-            amount = format_quantity(needed[key], binary=key.endswith(".memory"))
-            errors.append(f"{varname}: {key} needed at HPA maximum is {amount} but the quota allows {quota[key]}")
-    return errors
-
-
 class FilterModule:
     def filters(self):
         return {
@@ -171,5 +133,4 @@ class FilterModule:
             "resource_errors": resource_errors,
             "hpa_errors": hpa_errors,
             "replica_errors": replica_errors,
-            "quota_errors": quota_errors,
         }

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jinja2.nativetypes import NativeEnvironment
 
 REPO = Path(__file__).resolve().parents[2]
 AWX_PLAYBOOK = REPO / "playbooks" / "awx.yml"
 TEMPLATES = yaml.safe_load((REPO / "playbooks" / "vars" / "awx_job_templates.yml").read_text())["awx_job_templates"]
+REGISTRY = yaml.safe_load((REPO / "roles" / "platform" / "defaults" / "main.yml").read_text())["platform_services"]
 SETTINGS = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())
 # The playbooks AWX runs: deploy and the day-2 operations.
 PLAYBOOKS = {
@@ -69,6 +71,10 @@ def argument_spec(role, entry):
     namespace, collection, name = role.split(".")
     assert (namespace, collection) == ("botcore", "platform"), f"{role} is not a role of this collection"
     specs = load(REPO / "roles" / name / "meta" / "argument_specs.yml")["argument_specs"]
+    if entry == "deploy":
+        # main without its validation, which site.yml runs for every role first (the validate entry point is main's).
+        assert specs.get("validate") == specs["main"], f"role {name}: deploy needs a validate entry point like main"
+        entry = "main"
     assert entry in specs, f"role {name} has no entry point {entry}; it has {sorted(specs)}"
     return specs[entry].get("options", {})
 
@@ -82,6 +88,14 @@ def survey_default(question):
         return [item for item in default.split("\n") if item] if isinstance(default, str) else default
     if question["type"] == "multiplechoice" and question.get("choices") == ["false", "true"]:
         return default == "true"
+    return default
+
+
+def spec_default(option):
+    """The spec's default; one derived from the service registry is rendered against the registry's defaults."""
+    default = option.get("default")
+    if isinstance(default, str) and "{{" in default:
+        return NativeEnvironment().from_string(default).render(platform_services=REGISTRY)
     return default
 
 
@@ -135,7 +149,7 @@ def test_survey_matches_the_argument_spec(template):
                 problems.append(f"{name}: choices {question.get('choices')} differ from the spec's {expected_choices}")
             if question["required"] != bool(option.get("required", False)):
                 problems.append(f"{name}: required {question['required']} differs from the spec's")
-            if survey_default(question) != option.get("default"):
+            if survey_default(question) != spec_default(option):
                 problems.append(
                     f"{name}: default {survey_default(question)!r} differs from the spec's {option.get('default')!r}"
                 )

@@ -104,8 +104,12 @@ def test_render_writes_every_component(render):
     components = {path.stem for path in rendered_files(out)}
     # Every platform role of site.yml writes its manifests to a file of its own; of the add-ons, which write a values
     # file per Helm release, only cert_manager has objects too (its ClusterIssuers).
-    site = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())
-    platform_roles = set(site["__site_all_roles"]) - set(site["__site_addons"])
+    deploy = yaml.safe_load((REPO / "playbooks/site.yml").read_text())[1]["tasks"]
+    platform_roles = {
+        task["ansible.builtin.import_role"]["name"].removeprefix("botcore.platform.")
+        for task in deploy
+        if "ansible.builtin.import_role" in task
+    }
     expected = platform_roles | {"cert_manager"} | {f"helm-{release}" for release in RELEASES}
     assert components == expected, f"components rendered: {sorted(components)}"
     assert {path.parent.name for path in rendered_files(out)} == {HOST}

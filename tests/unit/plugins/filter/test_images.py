@@ -76,17 +76,51 @@ def test_image_errors_valid(value, require_pinned):
     assert image_errors(value, VAR, require_pinned) == []
 
 
-@pytest.mark.parametrize("tag", ["latest", "LATEST", "Latest"])
-def test_image_errors_latest_allowed_unless_pinned(tag):
+@pytest.mark.parametrize("tag", ["latest", "LATEST", "Latest", "stable", "main", "nightly"])
+def test_image_errors_floating_tag_allowed_unless_pinned(tag):
     assert image_errors(image(tag=tag), VAR) == []
     assert image_errors(image(tag=tag), VAR, require_pinned=True) == [
-        f"{VAR}.tag: {tag!r} is not allowed in production; pin a version tag or a digest"
+        f"{VAR}.tag: {tag!r} is a floating tag, not allowed in production; pin a version tag or a digest"
     ]
 
 
 def test_image_errors_latest_message_matches_spec():
     assert image_errors(image(tag="latest"), VAR, True) == [
-        "core_engine_image.tag: 'latest' is not allowed in production; pin a version tag or a digest"
+        "core_engine_image.tag: 'latest' is a floating tag, not allowed in production; pin a version tag or a digest"
+    ]
+
+
+@pytest.mark.parametrize("tag", ["7.0", "1.4.2", "v2", "2026.01.3-rc1"])
+def test_image_errors_version_tags_pass_in_production(tag):
+    assert image_errors(image(tag=tag), VAR, require_pinned=True) == []
+
+
+@pytest.mark.parametrize("registry", ["ghcr.io", "registry.local:5000", "10.0.0.1:5000", "localhost", "Quay.IO"])
+def test_image_errors_registry_hosts_pass(registry):
+    assert image_errors(image(registry=registry), VAR) == []
+
+
+@pytest.mark.parametrize("registry", ["https://ghcr.io", "ghcr.io/botcore", "ghcr .io", "-ghcr.io", "ghcr.io:"])
+def test_image_errors_registry_not_a_host_fails(registry):
+    assert image_errors(image(registry=registry), VAR) == [
+        f"{VAR}.registry: {registry!r} is not a registry host (a DNS name or address with an optional :port; "
+        "no scheme, path or spaces)"
+    ]
+
+
+@pytest.mark.parametrize("repository", ["nginx", "library/mongo", "botcore/core-engine", "a/b_c/d__e/f.g", "x--y"])
+def test_image_errors_repositories_pass(repository):
+    assert image_errors(image(repository=repository), VAR) == []
+
+
+@pytest.mark.parametrize(
+    "repository",
+    ["BotCore/engine", "botcore//engine", "/botcore", "botcore/", "bot core", "engine:1.0", "engine@sha256", "a/-b"],
+)
+def test_image_errors_repository_not_a_reference_fails(repository):
+    assert image_errors(image(repository=repository), VAR) == [
+        f"{VAR}.repository: {repository!r} is not an image repository (lowercase letters, digits and "
+        "separators '.', '_', '-', in components joined by single '/'; the tag and digest have their own fields)"
     ]
 
 

@@ -10,7 +10,6 @@ from ansible_collections.botcore.platform.plugins.filter.resources import (
     FilterModule,
     hpa_errors,
     k8s_quantity,
-    quota_errors,
     replica_errors,
     resource_errors,
 )
@@ -40,7 +39,6 @@ def test_filter_module_exposes_filters():
         "resource_errors": resource_errors,
         "hpa_errors": hpa_errors,
         "replica_errors": replica_errors,
-        "quota_errors": quota_errors,
     }
 
 
@@ -220,108 +218,3 @@ def test_replica_errors_valid(value, expected):
 )
 def test_replica_errors(value, expected):
     assert replica_errors(value, "mongodb_replicas") == expected
-
-
-ENGINE = {"name": "core-engine", "replicas": 10, "resources": VALID}
-API = {
-    "name": "api",
-    "replicas": "4",
-    "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-}
-# Demand of ENGINE + API: requests.cpu 6, requests.memory 11Gi, limits.cpu 24, limits.memory 22Gi.
-ROOMY = {"requests.cpu": "6", "requests.memory": "11Gi", "limits.cpu": 24, "limits.memory": "22Gi", "pods": "1"}
-
-
-@pytest.mark.parametrize(
-    ("demand", "quota"),
-    [
-        ([ENGINE, API], ROOMY),
-        ([ENGINE, API], {"requests.cpu": "6000m", "limits.memory": "23622320128"}),
-        ([ENGINE, API], {}),
-        ([ENGINE, API], {"pods": "1", "requests.storage": "1x", "cpu": "1"}),
-        ([], {"requests.cpu": "0"}),
-        ([with_change(ENGINE, "replicas", 0)], {"requests.cpu": "0", "limits.memory": "0"}),
-    ],
-)
-def test_quota_errors_fits(demand, quota):
-    assert quota_errors(demand, quota, "namespace_quota") == []
-
-
-@pytest.mark.parametrize(
-    ("quota", "expected"),
-    [
-        (
-            {**ROOMY, "requests.cpu": "5900m"},
-            ["namespace_quota: requests.cpu needed at HPA maximum is 6 but the quota allows 5900m"],
-        ),
-        (
-            {**ROOMY, "limits.cpu": 20},
-            ["namespace_quota: limits.cpu needed at HPA maximum is 24 but the quota allows 20"],
-        ),
-        (
-            {**ROOMY, "requests.memory": "10Gi"},
-            ["namespace_quota: requests.memory needed at HPA maximum is 11Gi but the quota allows 10Gi"],
-        ),
-        (
-            {"requests.cpu": "1", "requests.memory": "1Gi", "limits.cpu": "1", "limits.memory": "1Gi"},
-            [
-                "namespace_quota: requests.cpu needed at HPA maximum is 6 but the quota allows 1",
-                "namespace_quota: requests.memory needed at HPA maximum is 11Gi but the quota allows 1Gi",
-                "namespace_quota: limits.cpu needed at HPA maximum is 24 but the quota allows 1",
-                "namespace_quota: limits.memory needed at HPA maximum is 22Gi but the quota allows 1Gi",
-            ],
-        ),
-        ({**ROOMY, "limits.cpu": "lots"}, ["namespace_quota.limits.cpu: 'lots' is not a Kubernetes quantity"]),
-    ],
-)
-def test_quota_errors_exceeded(quota, expected):
-    assert quota_errors([ENGINE, API], quota, "namespace_quota") == expected
-
-
-def test_quota_errors_formats_millicores():
-    demand = [with_change(ENGINE, "replicas", 3)]
-    assert quota_errors(demand, {"requests.cpu": "1"}, "q") == [
-        "q: requests.cpu needed at HPA maximum is 1500m but the quota allows 1"
-    ]
-
-
-@pytest.mark.parametrize("quota", [None, [], "40"])
-def test_quota_errors_quota_not_a_dict(quota):
-    assert quota_errors([ENGINE], quota, "namespace_quota") == [
-        f"namespace_quota: must be a dict of ResourceQuota hard limits, got {quota!r}"
-    ]
-
-
-@pytest.mark.parametrize(
-    ("demand", "message"),
-    [
-        (None, "quota_errors: demand must be a list of dicts, got None"),
-        ("core-engine", "quota_errors: demand must be a list of dicts, got 'core-engine'"),
-        ([ENGINE, "api"], "quota_errors: demand[1] must be a dict, got 'api'"),
-        ([with_change(ENGINE, "replicas", -1)], "quota_errors: core-engine.replicas: -1 must be at least 0"),
-        ([with_change(ENGINE, "replicas", ...)], "quota_errors: core-engine.replicas: None is not an integer"),
-        (
-            [with_change(ENGINE, "resources.limits.memory", "512Mi")],
-            "quota_errors: core-engine.resources.requests.memory (1Gi) exceeds limits.memory (512Mi)",
-        ),
-        (
-            [with_change(with_change(API, "resources", None), "replicas", 1.5)],
-            "quota_errors: api.replicas: 1.5 is not an integer; "
-            "api.resources: must be a dict with requests and limits, got None",
-        ),
-        (
-            [with_change(with_change(ENGINE, "name", ...), "resources.requests.cpu", "x")],
-            "quota_errors: demand[0].resources.requests.cpu: 'x' is not a Kubernetes quantity",
-        ),
-    ],
-)
-def test_quota_errors_bad_demand(demand, message):
-    with pytest.raises(AnsibleFilterError) as info:
-        quota_errors(demand, ROOMY, "namespace_quota")
-    assert str(info.value) == message
-
-
-def test_quota_errors_counts_nameless_entries():
-    assert quota_errors([with_change(ENGINE, "name", ...)], {"requests.cpu": "4"}, "q") == [
-        "q: requests.cpu needed at HPA maximum is 5 but the quota allows 4"
-    ]
