@@ -15,17 +15,18 @@ from ansible_collections.botcore.platform.plugins.module_utils.rollout import (
 
 
 class StubApi:
-    """Serves one workload and its ReplicaSets; no pods."""
+    """Serves one workload, its ReplicaSets and events; no pods."""
 
-    def __init__(self, obj, replicasets=()):
+    def __init__(self, obj, replicasets=(), events=()):
         self.obj = obj
         self.replicasets = list(replicasets)
+        self.events = list(events)
 
     def get(self, kind, name, namespace):
         return self.obj
 
-    def list(self, kind, namespace, label_selector):
-        return self.replicasets if kind == "ReplicaSet" else []
+    def list(self, kind, namespace, label_selector=None, field_selector=None):
+        return {"ReplicaSet": self.replicasets, "Event": self.events}.get(kind, [])
 
 
 def deployment(generation=2, template=None, replicasets=(), **status):

@@ -32,6 +32,16 @@ def _matches(obj, label_selector):
     return all(labels.get(key) == value for key, value in (term.split("=") for term in label_selector.split(",")))
 
 
+def _field(obj, path):
+    for part in path.split("."):
+        obj = (obj or {}).get(part)
+    return obj
+
+
+def _matches_fields(obj, field_selector):
+    return all(_field(obj, path) == value for path, value in (term.split("=") for term in field_selector.split(",")))
+
+
 def _json_pointer(path):
     return [part.replace("~1", "/").replace("~0", "~") for part in path.lstrip("/").split("/")]
 
@@ -66,16 +76,20 @@ class Resource:
         self.cluster = cluster
         self.kind = kind
 
-    def get(self, name=None, namespace=None, label_selector=None):
+    def get(self, name=None, namespace=None, label_selector=None, field_selector=None):
         self.cluster.on_get(self.kind, name)
         if name:
             if (self.kind, name) not in self.cluster.objects:
                 raise NotFoundError(ApiException(status=404, reason="Not Found"))
             return Instance(self.cluster.objects[(self.kind, name)])
+        # Every list selects by labels, except the events': by field.
+        assert (label_selector is None) == (self.kind == "Event") != (field_selector is None)
         items = [
             obj
             for key, obj in sorted(self.cluster.objects.items())
-            if key[0] == self.kind and obj["metadata"]["namespace"] == namespace and _matches(obj, label_selector)
+            if key[0] == self.kind
+            and obj["metadata"]["namespace"] == namespace
+            and (_matches_fields(obj, field_selector) if field_selector else _matches(obj, label_selector))
         ]
         return Instance({"kind": f"{self.kind}List", "items": items})
 
@@ -84,11 +98,15 @@ class Resource:
         if self.cluster.patch_error:
             raise self.cluster.patch_error
         obj = self.cluster.objects[(self.kind, name)]
+        spec = copy.deepcopy(obj.get("spec"))
         if content_type == "application/json-patch+json":
             _apply_json_patch(obj, body)
         else:
+            # A merge patch of maps is a strategic merge patch without directives.
             _apply_strategic_merge_patch(obj, body)
-        obj["metadata"]["generation"] += 1
+        # As the API server does: only a change of the spec is a new generation.
+        if obj.get("spec") != spec:
+            obj["metadata"]["generation"] += 1
         return Instance(obj)
 
     def delete(self, name, namespace):
@@ -108,7 +126,7 @@ class Cluster:
         self.progress = None
 
     def resource(self, kind, api_version):
-        assert api_version == ("v1" if kind == "Pod" else "apps/v1")
+        assert api_version == ("v1" if kind in ("Pod", "Event") else "apps/v1")
         return Resource(self, kind)
 
     def on_get(self, kind, name):
@@ -324,6 +342,7 @@ def test_status_reports_revision_replicas_images_and_history(run_module):
             {"revision": 1, "images": {"engine": "ghcr.io/botcore/engine:1.4"}, "change_cause": "release 1.4"},
             {"revision": 2, "images": {"engine": "ghcr.io/botcore/engine:1.5"}, "change_cause": "release 1.5"},
         ],
+        "last_good": None,
     }
     assert cluster.patches == []
 
