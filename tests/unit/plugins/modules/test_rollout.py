@@ -666,16 +666,16 @@ LAST_GOOD = "botcore.io/last-good-revision"
 LIMIT_RANGE_REFUSAL = 'pods "web-bbb-x1" is forbidden: maximum cpu usage per Container is 1500m, but limit is 2'
 
 
+def _no_second_look(cluster):
+    if cluster.gets > 1:
+        raise AssertionError("the wait went on polling after the pods were refused")
+
+
 def test_a_refused_rollout_fails_at_once_quoting_the_refusal(run_module):
     refusal = {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": LIMIT_RANGE_REFUSAL}
     cluster = broken_deployment_cluster(conditions=[refusal])
     del cluster.objects[("Pod", "web-bbb-1")]
-
-    def no_second_look(cluster):
-        if cluster.gets > 1:
-            raise AssertionError("the wait went on polling after the pods were refused")
-
-    cluster.progress = no_second_look
+    cluster.progress = _no_second_look
 
     result = run_module(cluster, wait=True, wait_timeout=600)
 
@@ -705,6 +705,8 @@ def test_a_statefulset_refused_by_the_api_server_fails_at_once(run_module):
             "message": message if uid == "uid-mongodb" else "another object's",
             "lastTimestamp": "2026-03-02T07:45:03Z",
         }
+
+    cluster.progress = _no_second_look
 
     result = run_module(cluster, kind="StatefulSet", name="mongodb", wait=True, wait_timeout=600)
 
