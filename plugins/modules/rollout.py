@@ -24,8 +24,8 @@ description:
     ready, why the rollout is stuck and the state of the newest pod that is not ready.
   - Pods that the API server refuses to create (a LimitRange maximum, a ResourceQuota, Pod Security) fail the wait
     at once with the refusal's reason, read from the C(ReplicaFailure) condition of a Deployment or the
-    C(FailedCreate) event of a StatefulSet. Only a quota refusal while replicas of an older revision remain is waited out, since their
-    removal can make room.
+    C(FailedCreate) event of a StatefulSet. Only a quota refusal while replicas of an older revision remain is
+    waited out, since their removal can make room.
   - With O(record_last_good), a completed rollout is recorded on the workload as its last good revision
     (annotation C(botcore.io/last-good-revision)), which O(to_last_good) rolls back to, whichever run made it.
 extends_documentation_fragment:
