@@ -9,6 +9,7 @@ Revisions work the way kubectl reads them: a Deployment's revisions are its Repl
 from __future__ import annotations
 
 import copy
+import json
 import time
 from dataclasses import dataclass
 
@@ -26,11 +27,14 @@ except ImportError:
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
 RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
+# Set on the workload when a rollout completes: where a later failed rollout goes back to, whichever run made it.
+LAST_GOOD_ANNOTATION = "botcore.io/last-good-revision"
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
 CONTROLLER_REVISION_HASH_LABEL = "controller-revision-hash"
 
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
 
 API_VERSIONS = {
     "Deployment": "apps/v1",
@@ -38,7 +42,11 @@ API_VERSIONS = {
     "ReplicaSet": "apps/v1",
     "ControllerRevision": "apps/v1",
     "Pod": "v1",
+    "Event": "v1",
 }
+
+# A quota refusal can clear once the old replicas go away; every other refusal stays until an input changes.
+_QUOTA_REFUSAL = "exceeded quota"
 
 # Container state messages can be long (a whole back-off explanation); the failure message keeps the start.
 _MAX_DETAIL = 200
@@ -74,8 +82,10 @@ class Api:
         """Return the object as a dict, or None if it does not exist."""
         return self._call("reading", kind, name, namespace, "get")
 
-    def list(self, kind, namespace, label_selector):
-        return self._call("listing", kind, None, namespace, "get", label_selector=label_selector)["items"]
+    def list(self, kind, namespace, label_selector=None, field_selector=None):
+        selectors = {"label_selector": label_selector, "field_selector": field_selector}
+        selectors = {key: value for key, value in selectors.items() if value}
+        return self._call("listing", kind, None, namespace, "get", **selectors)["items"]
 
     def patch(self, kind, name, namespace, body, content_type):
         return self._call("patching", kind, name, namespace, "patch", body=body, content_type=content_type)
@@ -139,6 +149,17 @@ def _pod_ready(pod):
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
+def _second(stamp):
+    """An API time (RFC 3339, UTC) to the whole second, so that times compare as strings in time order."""
+    return stamp[:19] + "Z" if stamp else ""
+
+
+def _event_time(event):
+    """When an Event last happened: core/v1 events carry lastTimestamp, events.k8s.io ones eventTime and series."""
+    series = event.get("series") or {}
+    return _second(series.get("lastObservedTime") or event.get("lastTimestamp") or event.get("eventTime") or "")
+
+
 def _shorten(text):
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
 
@@ -191,8 +212,11 @@ class Revision:
 class Progress:
     complete: bool
     message: str
-    # The controller gave up (Deployment condition Progressing=False, reason ProgressDeadlineExceeded).
+    # The controller gave up (Deployment condition Progressing=False, reason ProgressDeadlineExceeded), or the API
+    # server refuses the pods of this revision for a reason that old replicas going away cannot clear.
     failed: bool = False
+    # Why the API server refuses to create the pods, as the controller reported it.
+    refusal: str | None = None
 
 
 class Workload:
@@ -259,8 +283,34 @@ class Workload:
         """The revision the controller last recorded, for when no revision holds the current template yet."""
         raise NotImplementedError
 
-    def progress(self):
+    def _progress(self):
+        """Where the rollout stands, as ``kubectl rollout status`` reads it."""
         raise NotImplementedError
+
+    def _refusal(self):
+        """Why the controller cannot create the pods (an admission refusal: LimitRange, quota, Pod Security...)."""
+        raise NotImplementedError
+
+    @property
+    def observed(self):
+        observed = self.status.get("observedGeneration", 0)
+        return bool(observed) and self.obj["metadata"].get("generation", 0) <= observed
+
+    def progress(self):
+        """The rollout's progress; pods refused at creation fail it at once, unless only the quota refuses them and
+        old replicas remain whose removal can make room."""
+        progress = self._progress()
+        if progress.complete or progress.failed or not self.observed:
+            return progress
+        refusal = self._refusal()
+        if refusal is None:
+            return progress
+        old_replicas = self.status.get("replicas", 0) > self.status.get("updatedReplicas", 0)
+        if _QUOTA_REFUSAL in refusal and old_replicas:
+            return Progress(
+                False, f"{progress.message}; pods refused for now, until old replicas free the quota: {refusal}"
+            )
+        return Progress(False, f"pod creation refused: {refusal}", failed=True, refusal=refusal)
 
     @property
     def current(self):
@@ -283,6 +333,50 @@ class Workload:
             "available": status.get("availableReplicas", 0),
         }
 
+    def _last_good_record(self):
+        """The annotation's record ({revision, name, images}), or None if there is none (or it is not one)."""
+        try:
+            record = json.loads(_annotations(self.obj).get(LAST_GOOD_ANNOTATION) or "null")
+        except ValueError:
+            return None
+        return record if isinstance(record, dict) and isinstance(record.get("name"), str) else None
+
+    def last_good_target(self):
+        """The recorded revision, found by the name of its ReplicaSet or ControllerRevision: unlike its number,
+        the name stays when a rollback renumbers it. None when none is recorded or it is no longer kept."""
+        record = self._last_good_record()
+        if record is None:
+            return None
+        return next((r for r in self.revisions if r.source["metadata"]["name"] == record["name"]), None)
+
+    def last_good(self):
+        """The ``rollout.last_good`` return value."""
+        record = self._last_good_record()
+        if record is None:
+            return None
+        target = self.last_good_target()
+        return {
+            "revision": target.number if target else None,
+            "recorded_revision": record.get("revision"),
+            "images": record.get("images") or {},
+            "restorable": target is not None and _without_none(target.template) != _without_none(self.template),
+        }
+
+    def last_good_patch(self):
+        """The patch that records the current revision as the last good one, or None when it is recorded already."""
+        current = self.current
+        if current is None:
+            return None
+        record = {
+            "revision": current.number,
+            "name": current.source["metadata"]["name"],
+            "images": images(self.template),
+        }
+        value = json.dumps(record, sort_keys=True, separators=(",", ":"))
+        if _annotations(self.obj).get(LAST_GOOD_ANNOTATION) == value:
+            return None
+        return {"metadata": {"annotations": {LAST_GOOD_ANNOTATION: value}}}, MERGE_PATCH
+
     def report(self):
         """The ``rollout`` return value."""
         progress = self.progress()
@@ -297,6 +391,7 @@ class Workload:
             "complete": progress.complete,
             "message": progress.message,
             "history": [revision.summary() for revision in self.revisions],
+            "last_good": self.last_good(),
         }
 
     def diff_view(self, template, change_cause):
@@ -327,7 +422,7 @@ class Workload:
         waiting = next((pod for pod in pods if not _pod_ready(pod)), None)
         if waiting is not None:
             parts.append(f"newest pod {waiting['metadata']['name']} {pod_problem(waiting)}")
-        elif not pods:
+        elif not pods and progress.refusal is None:
             parts.append("no pod of this revision exists yet")
         return "; ".join(parts)
 
@@ -383,10 +478,10 @@ class Deployment(Workload):
         number = _annotations(self.obj).get(REVISION_ANNOTATION)
         return int(number) if number is not None else None
 
-    def progress(self):
+    def _progress(self):
         """kubectl's DeploymentStatusViewer, with ProgressDeadlineExceeded as a failure."""
         status = self.status
-        if self.obj["metadata"].get("generation", 0) > status.get("observedGeneration", 0):
+        if not self.observed:
             return Progress(False, "spec update not yet observed by the deployment controller")
         for condition in status.get("conditions") or []:
             if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
@@ -401,6 +496,13 @@ class Deployment(Workload):
         if available < updated:
             return Progress(False, f"{available} of {updated} updated replicas available")
         return Progress(True, "successfully rolled out")
+
+    def _refusal(self):
+        """The controller copies its ReplicaSets' ReplicaFailure condition (FailedCreate) to the Deployment."""
+        for condition in self.status.get("conditions") or []:
+            if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
+                return f"ReplicaFailure {condition.get('reason') or 'FailedCreate'}: {condition.get('message', '')}"
+        return None
 
     def undo_patch(self, target):
         """kubectl's JSON patch that replaces spec.template, without replacing the other annotations.
@@ -446,11 +548,10 @@ class StatefulSet(Workload):
         name = self.status.get("updateRevision")
         return next((r.number for r in self.revisions if r.source["metadata"]["name"] == name), None)
 
-    def progress(self):
+    def _progress(self):
         """kubectl's StatefulSetStatusViewer; OnDelete completes once every pod runs the new revision."""
         status, spec = self.status, self.spec
-        observed = status.get("observedGeneration", 0)
-        if not observed or self.obj["metadata"].get("generation", 0) > observed:
+        if not self.observed:
             return Progress(False, "spec update not yet observed by the statefulset controller")
         ready = status.get("readyReplicas", 0)
         if ready < self.desired:
@@ -467,6 +568,29 @@ class StatefulSet(Workload):
         if updated < self.desired:
             return Progress(False, f"{updated} of {self.desired} replicas updated (OnDelete: pods change when deleted)")
         return Progress(True, "successfully rolled out")
+
+    def _refusal(self):
+        """A StatefulSet has no condition for it: its controller reports each refusal as a FailedCreate event.
+
+        The controller retries, and the event's last time moves on, while the refusal lasts; an event that is not
+        newer than the last write to the StatefulSet's spec or metadata is about an earlier template.
+        """
+        written = max(
+            (
+                _second(entry.get("time") or "")
+                for entry in self.obj["metadata"].get("managedFields") or []
+                if not entry.get("subresource")
+            ),
+            default="",
+        )
+        uid = self.obj["metadata"]["uid"]
+        events = self.api.list(
+            "Event", self.namespace, field_selector=f"involvedObject.uid={uid},reason=FailedCreate,type=Warning"
+        )
+        latest = max(events, key=_event_time, default=None)
+        if latest is None or _event_time(latest) <= written:
+            return None
+        return f"FailedCreate: {latest.get('message', '')}"
 
     def undo_patch(self, target):
         """The revision's data as a strategic merge patch, as kubectl applies it, plus its change-cause."""
@@ -497,8 +621,21 @@ def _utc_now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _pick_target(workload, to_revision):
+def _pick_target(workload, to_revision, to_last_good=False):
     available = ", ".join(str(r.number) for r in workload.revisions) or "none"
+    if to_last_good:
+        record = workload._last_good_record()
+        if record is None:
+            raise RolloutError(
+                f"{workload.label} has no last good revision recorded (annotation {LAST_GOOD_ANNOTATION})"
+            )
+        target = workload.last_good_target()
+        if target is None:
+            raise RolloutError(
+                f"{workload.label}: its last good revision {record.get('revision')} ({record['name']}) is no longer "
+                f"kept; available revisions: {available}"
+            )
+        return target
     if to_revision is None:
         current = workload.revision_number
         older = [r for r in workload.revisions if current is None or r.number < current]
@@ -529,7 +666,7 @@ def run(api, params, check_mode=False, diff=False, now=_utc_now):
         ]
         after = workload.diff_view(template, workload.change_cause)
     elif params["state"] == "undone":
-        target = _pick_target(workload, params.get("to_revision"))
+        target = _pick_target(workload, params.get("to_revision"), params.get("to_last_good"))
         result["from"] = {
             "revision": workload.revision_number,
             "images": images(workload.template),
@@ -564,5 +701,11 @@ def run(api, params, check_mode=False, diff=False, now=_utc_now):
             # The failure still says what was changed before the wait.
             exc.result = {**result, **exc.result}
             raise
+        record = workload.last_good_patch() if params.get("record_last_good") else None
+        if record is not None:
+            result["changed"] = True
+            if not check_mode:
+                api.patch(workload.kind, workload.name, workload.namespace, *record)
+                workload.refresh()
     result["rollout"] = workload.report()
     return result

@@ -22,6 +22,12 @@ description:
     annotations; only C(spec.template) and the C(kubernetes.io/change-cause) annotation change.
   - When a wait fails, the message names the object, its revision, how many replicas of the new revision are
     ready, why the rollout is stuck and the state of the newest pod that is not ready.
+  - Pods that the API server refuses to create (a LimitRange maximum, a ResourceQuota, Pod Security) fail the wait
+    at once with the refusal's reason, read from the C(ReplicaFailure) condition of a Deployment or the
+    C(FailedCreate) event of a StatefulSet. Only a quota refusal while replicas of an older revision remain is
+    waited out, since their removal can make room.
+  - With O(record_last_good), a completed rollout is recorded on the workload as its last good revision
+    (annotation C(botcore.io/last-good-revision)), which O(to_last_good) rolls back to, whichever run made it.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -71,12 +77,29 @@ options:
       - The revision to roll back to with O(state=undone). The module fails, listing the revisions that exist,
         when it does not exist.
       - By default the highest revision below the current one.
+      - Mutually exclusive with O(to_last_good).
     type: int
+  to_last_good:
+    description:
+      - With O(state=undone), roll back to the revision recorded as the last good one by O(record_last_good),
+        found by the name of its ReplicaSet or ControllerRevision (a rollback renumbers it, the name stays).
+      - The module fails when none is recorded, or when the controller no longer keeps it.
+    type: bool
+    default: false
+  record_last_good:
+    description:
+      - With O(wait), once the rollout has completed, record its revision, the name of the ReplicaSet or
+        ControllerRevision holding it and its images in the annotation C(botcore.io/last-good-revision) of the
+        workload (a merge patch of that annotation only, which changes neither the pod template nor the generation).
+      - Reports a change when the annotation changes; in check mode, when it would.
+    type: bool
+    default: false
   wait:
     description:
       - Wait until the rollout completes, after the restart or rollback if there is one.
       - A Deployment has completed when every replica runs the current template and is available and no old
-        replica remains; its C(ProgressDeadlineExceeded) condition fails the wait at once.
+        replica remains; its C(ProgressDeadlineExceeded) condition fails the wait at once, and so does its
+        C(ReplicaFailure) condition (see the description).
       - A StatefulSet has completed when every replica is ready and runs the current revision; with a
         C(partition), only the replicas at or above it need to. With C(OnDelete) that happens only as the pods
         are deleted.
@@ -137,6 +160,23 @@ EXAMPLES = r"""
       ({{ dashboard_rollback.from.images.values() | join(', ') }})
       to revision {{ dashboard_rollback.to.revision }}
       ({{ dashboard_rollback.to.images.values() | join(', ') }})
+
+- name: Wait for the core engine and record its revision as the last good one
+  botcore.platform.rollout:
+    kind: Deployment
+    name: rust-core-engine
+    namespace: bot-core-production
+    wait: true
+    record_last_good: true
+
+- name: Roll the core engine back to its last good revision, whichever run released the one that failed
+  botcore.platform.rollout:
+    kind: Deployment
+    name: rust-core-engine
+    namespace: bot-core-production
+    state: undone
+    to_last_good: true
+    wait: true
 
 - name: Preview rolling MongoDB back to revision 3
   botcore.platform.rollout:
@@ -231,6 +271,29 @@ rollout:
       type: str
       returned: always
       sample: 1 of 3 replicas updated
+    last_good:
+      description:
+        - The last good revision recorded on the workload (see O(record_last_good)), null when none is.
+      type: dict
+      returned: always
+      sample:
+        revision: 3
+        recorded_revision: 3
+        images: {rust-core-engine: "ghcr.io/botcore/rust-core-engine:1.4.2"}
+        restorable: true
+      contains:
+        revision:
+          description: Its number now (a rollback renumbers it), null when the controller no longer keeps it.
+          type: int
+        recorded_revision:
+          description: Its number when it was recorded.
+          type: int
+        images:
+          description: Image of each container when it was recorded, by container name.
+          type: dict
+        restorable:
+          description: Whether O(to_last_good) can go back to it (it is kept and differs from the current template).
+          type: bool
     history:
       description: The revisions the controller keeps, oldest first.
       type: list
@@ -320,6 +383,8 @@ ROLLOUT_ARG_SPEC = {
     "namespace": {"type": "str", "required": True},
     "state": {"type": "str", "default": "status", "choices": ["status", "restarted", "undone"]},
     "to_revision": {"type": "int"},
+    "to_last_good": {"type": "bool", "default": False},
+    "record_last_good": {"type": "bool", "default": False},
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 120},
     "wait_sleep": {"type": "int", "default": 5},
@@ -333,9 +398,14 @@ def argspec():
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
-    if module.params["to_revision"] is not None and module.params["state"] != "undone":
-        module.fail_json(msg="to_revision is only used with state=undone")
+    module = AnsibleK8SModule(
+        argument_spec=argspec(), mutually_exclusive=[("to_revision", "to_last_good")], supports_check_mode=True
+    )
+    for option in ("to_revision", "to_last_good"):
+        if module.params[option] not in (None, False) and module.params["state"] != "undone":
+            module.fail_json(msg=f"{option} is only used with state=undone")
+    if module.params["record_last_good"] and not module.params["wait"]:
+        module.fail_json(msg="record_last_good needs wait=true: only a rollout seen to complete is recorded")
     try:
         result = run(Api(get_api_client(module=module)), module.params, module.check_mode, module._diff)
     except RolloutError as exc:

@@ -15,17 +15,18 @@ from ansible_collections.botcore.platform.plugins.module_utils.rollout import (
 
 
 class StubApi:
-    """Serves one workload and its ReplicaSets; no pods."""
+    """Serves one workload, its ReplicaSets and events; no pods."""
 
-    def __init__(self, obj, replicasets=()):
+    def __init__(self, obj, replicasets=(), events=()):
         self.obj = obj
         self.replicasets = list(replicasets)
+        self.events = list(events)
 
     def get(self, kind, name, namespace):
         return self.obj
 
-    def list(self, kind, namespace, label_selector):
-        return self.replicasets if kind == "ReplicaSet" else []
+    def list(self, kind, namespace, label_selector=None, field_selector=None):
+        return {"ReplicaSet": self.replicasets, "Event": self.events}.get(kind, [])
 
 
 def deployment(generation=2, template=None, replicasets=(), **status):
@@ -213,3 +214,125 @@ def test_templates_that_differ_only_in_null_fields_are_the_same_revision():
     template = {"metadata": {"labels": {"app": "web"}, "creationTimestamp": None}}
 
     assert deployment(template=template, replicasets=[replicaset]).revision_number == 7
+
+
+LIMIT_RANGE_REFUSAL = 'pods "web-abc-x1" is forbidden: maximum cpu usage per Container is 1500m, but limit is 2'
+QUOTA_REFUSAL = (
+    'pods "web-abc-x2" is forbidden: exceeded quota: bot-core-quota, requested: requests.cpu=1, used: requests.cpu=8,'
+    " limited: requests.cpu=8"
+)
+
+
+def _replica_failure(message):
+    return {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": message}
+
+
+def test_a_refused_deployment_fails_at_once_with_the_reason():
+    workload = deployment(replicas=0, updatedReplicas=0, conditions=[_replica_failure(LIMIT_RANGE_REFUSAL)])
+
+    progress = workload.progress()
+
+    assert (progress.complete, progress.failed) == (False, True)
+    assert progress.message == f"pod creation refused: ReplicaFailure FailedCreate: {LIMIT_RANGE_REFUSAL}"
+
+
+@pytest.mark.parametrize(
+    ("status", "failed"),
+    [
+        # Three old replicas remain: scaling them down frees the quota the new ones need.
+        ({"replicas": 4, "updatedReplicas": 1}, False),
+        # Nothing left to go away: the quota is simply too small.
+        ({"replicas": 1, "updatedReplicas": 1}, True),
+    ],
+)
+def test_a_quota_refusal_is_waited_out_only_while_old_replicas_remain(status, failed):
+    workload = deployment(conditions=[_replica_failure(QUOTA_REFUSAL)], **status)
+
+    progress = workload.progress()
+
+    assert progress.failed is failed
+    assert QUOTA_REFUSAL in progress.message
+
+
+def test_a_refusal_of_a_generation_not_yet_observed_is_not_this_rollouts():
+    workload = deployment(generation=3, conditions=[_replica_failure(LIMIT_RANGE_REFUSAL)])
+
+    progress = workload.progress()
+
+    assert progress.failed is False
+    assert progress.message == "spec update not yet observed by the deployment controller"
+
+
+def test_a_condition_that_is_not_true_is_no_refusal():
+    condition = {**_replica_failure(LIMIT_RANGE_REFUSAL), "status": "False"}
+    workload = deployment(replicas=3, updatedReplicas=1, availableReplicas=3, conditions=[condition])
+
+    assert workload.progress().failed is False
+
+
+def test_a_refused_rollout_fails_the_wait_on_the_first_look_and_says_why():
+    workload = deployment(
+        replicas=3, updatedReplicas=0, availableReplicas=3, conditions=[_replica_failure(LIMIT_RANGE_REFUSAL)]
+    )
+    ticks = iter([100.0, 101.0])
+
+    with pytest.raises(RolloutError) as failure:
+        workload.wait(timeout=600, sleep=5, clock=lambda: next(ticks), pause=pytest.fail)
+
+    # The reason replaces "no pod of this revision exists yet": it says why none exists.
+    assert str(failure.value) == (
+        "deployment web new revision (not recorded yet): 0 of 3 updated replicas ready after 1s; "
+        f"pod creation refused: ReplicaFailure FailedCreate: {LIMIT_RANGE_REFUSAL}"
+    )
+
+
+def _statefulset_refused(event, written="2026-03-02T07:45:12Z"):
+    obj = {
+        "metadata": {
+            "name": "db",
+            "uid": "u",
+            "generation": 2,
+            "managedFields": [
+                {"manager": "botcore.platform", "operation": "Apply", "time": written},
+                # The controller's status writes are later, and say nothing of when the template changed.
+                {"manager": "kube-controller-manager", "subresource": "status", "time": "2026-03-02T09:00:00Z"},
+            ],
+        },
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "db"}}, "template": {}},
+        "status": {"observedGeneration": 2, "replicas": 2, "readyReplicas": 2, "updatedReplicas": 2},
+    }
+    return StatefulSet(StubApi(obj, events=[event]), "db", "ns")
+
+
+STATEFULSET_REFUSAL = (
+    'create Pod db-2 in StatefulSet db failed error: pods "db-2" is forbidden: maximum cpu usage per Container is '
+    "1500m, but limit is 2"
+)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"message": STATEFULSET_REFUSAL, "count": 11, "lastTimestamp": "2026-03-02T07:45:14Z"},
+        # An events.k8s.io event read through core/v1: eventTime, and series once it repeats.
+        {"message": STATEFULSET_REFUSAL, "eventTime": "2026-03-02T07:45:13.482113Z"},
+        {
+            "message": STATEFULSET_REFUSAL,
+            "eventTime": "2026-03-02T07:40:00.000000Z",
+            "series": {"count": 4, "lastObservedTime": "2026-03-02T07:45:20.000000Z"},
+        },
+    ],
+)
+def test_a_statefulset_whose_pods_are_refused_after_its_last_write_fails(event):
+    progress = _statefulset_refused(event).progress()
+
+    assert progress.failed is True
+    assert progress.message == f"pod creation refused: FailedCreate: {STATEFULSET_REFUSAL}"
+
+
+@pytest.mark.parametrize("last", ["2026-03-02T07:45:12Z", "2026-03-02T07:30:00Z"])
+def test_a_refusal_from_before_the_statefulsets_last_write_is_an_earlier_templates(last):
+    progress = _statefulset_refused({"message": STATEFULSET_REFUSAL, "lastTimestamp": last}).progress()
+
+    assert progress.failed is False
+    assert progress.message == "2 of 3 replicas ready"

@@ -32,6 +32,16 @@ def _matches(obj, label_selector):
     return all(labels.get(key) == value for key, value in (term.split("=") for term in label_selector.split(",")))
 
 
+def _field(obj, path):
+    for part in path.split("."):
+        obj = (obj or {}).get(part)
+    return obj
+
+
+def _matches_fields(obj, field_selector):
+    return all(_field(obj, path) == value for path, value in (term.split("=") for term in field_selector.split(",")))
+
+
 def _json_pointer(path):
     return [part.replace("~1", "/").replace("~0", "~") for part in path.lstrip("/").split("/")]
 
@@ -66,16 +76,20 @@ class Resource:
         self.cluster = cluster
         self.kind = kind
 
-    def get(self, name=None, namespace=None, label_selector=None):
+    def get(self, name=None, namespace=None, label_selector=None, field_selector=None):
         self.cluster.on_get(self.kind, name)
         if name:
             if (self.kind, name) not in self.cluster.objects:
                 raise NotFoundError(ApiException(status=404, reason="Not Found"))
             return Instance(self.cluster.objects[(self.kind, name)])
+        # Every list selects by labels, except the events': by field.
+        assert (label_selector is None) == (self.kind == "Event") != (field_selector is None)
         items = [
             obj
             for key, obj in sorted(self.cluster.objects.items())
-            if key[0] == self.kind and obj["metadata"]["namespace"] == namespace and _matches(obj, label_selector)
+            if key[0] == self.kind
+            and obj["metadata"]["namespace"] == namespace
+            and (_matches_fields(obj, field_selector) if field_selector else _matches(obj, label_selector))
         ]
         return Instance({"kind": f"{self.kind}List", "items": items})
 
@@ -84,11 +98,15 @@ class Resource:
         if self.cluster.patch_error:
             raise self.cluster.patch_error
         obj = self.cluster.objects[(self.kind, name)]
+        spec = copy.deepcopy(obj.get("spec"))
         if content_type == "application/json-patch+json":
             _apply_json_patch(obj, body)
         else:
+            # A merge patch of maps is a strategic merge patch without directives.
             _apply_strategic_merge_patch(obj, body)
-        obj["metadata"]["generation"] += 1
+        # As the API server does: only a change of the spec is a new generation.
+        if obj.get("spec") != spec:
+            obj["metadata"]["generation"] += 1
         return Instance(obj)
 
     def delete(self, name, namespace):
@@ -108,7 +126,7 @@ class Cluster:
         self.progress = None
 
     def resource(self, kind, api_version):
-        assert api_version == ("v1" if kind == "Pod" else "apps/v1")
+        assert api_version == ("v1" if kind in ("Pod", "Event") else "apps/v1")
         return Resource(self, kind)
 
     def on_get(self, kind, name):
@@ -324,6 +342,7 @@ def test_status_reports_revision_replicas_images_and_history(run_module):
             {"revision": 1, "images": {"engine": "ghcr.io/botcore/engine:1.4"}, "change_cause": "release 1.4"},
             {"revision": 2, "images": {"engine": "ghcr.io/botcore/engine:1.5"}, "change_cause": "release 1.5"},
         ],
+        "last_good": None,
     }
     assert cluster.patches == []
 
@@ -641,3 +660,201 @@ def test_an_api_error_on_patch_is_reported(run_module):
     result = run_module(cluster, state="restarted")
 
     assert result["msg"] == f"patching deployment web in namespace {NS} failed: admission webhook denied the request"
+
+
+LAST_GOOD = "botcore.io/last-good-revision"
+LIMIT_RANGE_REFUSAL = 'pods "web-bbb-x1" is forbidden: maximum cpu usage per Container is 1500m, but limit is 2'
+
+
+def _no_second_look(cluster):
+    if cluster.gets > 1:
+        raise AssertionError("the wait went on polling after the pods were refused")
+
+
+def test_a_refused_rollout_fails_at_once_quoting_the_refusal(run_module):
+    refusal = {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": LIMIT_RANGE_REFUSAL}
+    cluster = broken_deployment_cluster(conditions=[refusal])
+    del cluster.objects[("Pod", "web-bbb-1")]
+    cluster.progress = _no_second_look
+
+    result = run_module(cluster, wait=True, wait_timeout=600)
+
+    assert result["msg"] == (
+        "deployment web revision 2: 0 of 3 updated replicas ready after 0s; "
+        f"pod creation refused: ReplicaFailure FailedCreate: {LIMIT_RANGE_REFUSAL}"
+    )
+    assert result["rollout"]["complete"] is False
+
+
+def test_a_statefulset_refused_by_the_api_server_fails_at_once(run_module):
+    cluster = statefulset_cluster()
+    cluster.obj("StatefulSet", "mongodb")["metadata"]["managedFields"] = [
+        {"manager": "botcore.platform", "operation": "Apply", "time": "2026-03-02T07:45:00Z"}
+    ]
+    del cluster.objects[("Pod", "mongodb-2")]
+    message = (
+        'create Pod mongodb-2 in StatefulSet mongodb failed error: pods "mongodb-2" is forbidden: violates PodSecurity'
+    )
+    for uid, name in (("uid-mongodb", "mongodb.1"), ("uid-other", "other.1")):
+        cluster.objects[("Event", name)] = {
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": NS},
+            "involvedObject": {"kind": "StatefulSet", "uid": uid},
+            "reason": "FailedCreate",
+            "type": "Warning",
+            "message": message if uid == "uid-mongodb" else "another object's",
+            "lastTimestamp": "2026-03-02T07:45:03Z",
+        }
+
+    cluster.progress = _no_second_look
+
+    result = run_module(cluster, kind="StatefulSet", name="mongodb", wait=True, wait_timeout=600)
+
+    assert result["msg"] == (
+        "statefulset mongodb revision 3: 0 of 3 updated replicas ready after 0s; "
+        f"pod creation refused: FailedCreate: {message}"
+    )
+
+
+def _recorded(revision, name, image):
+    return json.dumps({"images": {"engine": image}, "name": name, "revision": revision}, separators=(",", ":"))
+
+
+def test_a_completed_wait_records_the_last_good_revision_once(run_module):
+    cluster = deployment_cluster()
+
+    first = run_module(cluster, wait=True, record_last_good=True)
+    second = run_module(cluster, wait=True, record_last_good=True)
+
+    assert first["changed"] is True
+    assert cluster.patches == [
+        (
+            "Deployment",
+            "web",
+            NS,
+            {"metadata": {"annotations": {LAST_GOOD: _recorded(2, "web-bbb", "ghcr.io/botcore/engine:1.5")}}},
+            "application/merge-patch+json",
+        )
+    ]
+    web = cluster.obj("Deployment", "web")
+    assert web["metadata"]["generation"] == 5
+    assert web["metadata"]["annotations"]["team"] == "trading"
+    assert first["rollout"]["last_good"] == {
+        "revision": 2,
+        "recorded_revision": 2,
+        "images": {"engine": "ghcr.io/botcore/engine:1.5"},
+        "restorable": False,
+    }
+    assert second["changed"] is False
+
+
+def test_record_last_good_in_check_mode_says_it_would_record(run_module):
+    cluster = deployment_cluster()
+
+    result = run_module(cluster, check_mode=True, wait=True, record_last_good=True)
+
+    assert result["changed"] is True
+    assert cluster.patches == []
+
+
+def test_a_failed_wait_records_nothing(run_module):
+    cluster = broken_deployment_cluster()
+
+    result = run_module(cluster, wait=True, wait_timeout=0, record_last_good=True)
+
+    assert result["failed"] is True
+    assert cluster.patches == []
+    assert LAST_GOOD not in cluster.obj("Deployment", "web")["metadata"]["annotations"]
+
+
+def test_record_last_good_needs_wait(run_module):
+    result = run_module(deployment_cluster(), record_last_good=True)
+
+    assert result["msg"] == "record_last_good needs wait=true: only a rollout seen to complete is recorded"
+
+
+def _broken_with_last_good(name="web-aaa", revision=1):
+    """web at revision 2 (broken); revision 1 recorded as good, under the number it had then."""
+    cluster = broken_deployment_cluster()
+    cluster.obj("Deployment", "web")["metadata"]["annotations"][LAST_GOOD] = _recorded(
+        revision, name, "ghcr.io/botcore/engine:1.4"
+    )
+    return cluster
+
+
+def test_the_report_says_the_last_good_revision_can_be_restored(run_module):
+    result = run_module(_broken_with_last_good())
+
+    assert result["rollout"]["last_good"] == {
+        "revision": 1,
+        "recorded_revision": 1,
+        "images": {"engine": "ghcr.io/botcore/engine:1.4"},
+        "restorable": True,
+    }
+
+
+def test_undone_to_last_good_finds_it_by_name_after_a_renumbering(run_module):
+    # Recorded as revision 4 before a rollback renumbered web-aaa to 1: the name is what identifies it.
+    cluster = _broken_with_last_good(revision=4)
+    cluster.objects[("ReplicaSet", "web-ccc")] = replicaset(3, "ghcr.io/botcore/engine:1.3", "ccc")
+    # Revision 3 would be the target of a plain undo, since it is the highest below the current one.
+    cluster.obj("ReplicaSet", "web-bbb")["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "5"
+    cluster.obj("Deployment", "web")["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "5"
+
+    result = run_module(cluster, state="undone", to_last_good=True)
+
+    assert result["changed"] is True
+    assert result["to"] == {
+        "revision": 1,
+        "images": {"engine": "ghcr.io/botcore/engine:1.4"},
+        "change_cause": "release 1.4",
+    }
+    assert cluster.obj("Deployment", "web")["spec"]["template"] == template("ghcr.io/botcore/engine:1.4")
+
+
+def test_undone_to_last_good_without_a_record_fails(run_module):
+    cluster = broken_deployment_cluster()
+
+    result = run_module(cluster, state="undone", to_last_good=True)
+
+    assert (
+        result["msg"] == "deployment web has no last good revision recorded (annotation botcore.io/last-good-revision)"
+    )
+    assert cluster.patches == []
+
+
+def test_undone_to_a_last_good_revision_no_longer_kept_fails(run_module):
+    cluster = _broken_with_last_good(name="web-gone")
+
+    result = run_module(cluster, state="undone", to_last_good=True)
+
+    assert (
+        result["msg"]
+        == "deployment web: its last good revision 1 (web-gone) is no longer kept; available revisions: 1, 2"
+    )
+    assert cluster.patches == []
+
+
+def test_an_annotation_that_is_not_a_record_counts_as_none(run_module):
+    cluster = broken_deployment_cluster()
+    cluster.obj("Deployment", "web")["metadata"]["annotations"][LAST_GOOD] = "revision 1"
+
+    result = run_module(cluster)
+
+    assert result["rollout"]["last_good"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"to_last_good": True}, "to_last_good is only used with state=undone"),
+        (
+            {"state": "undone", "to_last_good": True, "to_revision": 1},
+            "parameters are mutually exclusive: to_revision|to_last_good",
+        ),
+    ],
+)
+def test_to_last_good_is_an_undo_option_of_its_own(run_module, args, message):
+    result = run_module(deployment_cluster(), **args)
+
+    assert result["msg"] == message
