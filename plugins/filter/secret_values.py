@@ -46,7 +46,7 @@ def secret_values(keys, provided, existing, rotate=(), rotate_secret="", length=
             else:
                 size = int(entry.get("length") or length)
                 prefix = placeholder if entry.get("external") else ""
-                value = prefix + "".join(secrets.choice(_ALPHABET) for _ in range(size))
+                value = prefix + "".join(secrets.choice(_ALPHABET) for _index in range(size))
         values.setdefault(secret, {})[key] = value
     return values
 
