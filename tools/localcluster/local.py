@@ -156,6 +156,17 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _busy(ports, grace: float = 10.0) -> list:
+    """The (name, port) pairs still listening after a grace period, as "name:port": a process killed a moment ago may
+    not have let go of its listener yet."""
+    deadline = time.monotonic() + grace
+    while True:
+        busy = [f"{name}:{port}" for name, port in ports if _port_open(port)]
+        if not busy or time.monotonic() >= deadline:
+            return busy
+        time.sleep(0.2)
+
+
 def kubectl(*args, check=True, input=None, capture=True):
     return subprocess.run(
         [str(build.binary("kubectl")), f"--kubeconfig={kubeconfig_path()}", *args],
@@ -487,7 +498,7 @@ def up(topology: str = "default") -> dict:
     elif _orphans():
         log("stopping the processes of a previous run that was killed before it wrote its state")
         down()
-    busy = [f"{n}:{p}" for n, p in PORTS.items() if _port_open(p)]
+    busy = _busy(PORTS.items())
     if busy:
         raise ClusterError(f"ports already in use on 127.0.0.1 ({', '.join(busy)}); another cluster is running?")
     nodes = load_topology(topology)["nodes"]
@@ -527,7 +538,7 @@ def _restart(record: dict) -> dict:
     # A killed `up` may have left a component it was starting unrecorded: it would hold the port.
     _stop_pids([p for p in _orphans() if p not in live])
     ports = {n: [p for k, p in PORTS.items() if k.split("-peer")[0] == n] for n in dead}
-    busy = [f"{n}:{p}" for n in dead for p in ports[n] if _port_open(p)]
+    busy = _busy([(n, p) for n in dead for p in ports[n]])
     if busy:
         raise ClusterError(f"cannot restart: ports already in use on 127.0.0.1 ({', '.join(busy)}); another cluster?")
     log(f"restarting {', '.join(dead) or 'nothing'} on the existing state in {state_dir()}")
