@@ -28,6 +28,11 @@ def _options(argument_specs):
     return {name for spec in argument_specs["argument_specs"].values() for name in (spec.get("options") or {})}
 
 
+def option_names(argument_specs):
+    """Return the sorted names of the options of every entry point of a role's argument spec."""
+    return sorted(_options(argument_specs))
+
+
 def unknown_option_errors(varnames, argument_specs, role, other_roles=(), known=()):
     """Return one message per variable with the role's prefix that no entry point of its argument spec knows.
 
@@ -50,4 +55,8 @@ def unknown_option_errors(varnames, argument_specs, role, other_roles=(), known=
 
 class FilterModule:
     def filters(self):
-        return {"namespace_errors": namespace_errors, "unknown_option_errors": unknown_option_errors}
+        return {
+            "namespace_errors": namespace_errors,
+            "option_names": option_names,
+            "unknown_option_errors": unknown_option_errors,
+        }
