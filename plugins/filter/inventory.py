@@ -28,9 +28,18 @@ def _options(argument_specs):
     return {name for spec in argument_specs["argument_specs"].values() for name in (spec.get("options") or {})}
 
 
-def option_names(argument_specs):
-    """Return the sorted names of the options of every entry point of a role's argument spec."""
-    return sorted(_options(argument_specs))
+def entry_point_options(argument_specs, entry_point="main", prefix=""):
+    """Return the options of one entry point of a role's argument spec, each name with prefix in front."""
+    _options(argument_specs)
+    spec = argument_specs["argument_specs"].get(entry_point)
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"the argument spec has no entry point {entry_point}")
+    return {f"{prefix}{name}": option for name, option in (spec.get("options") or {}).items()}
+
+
+def option_names(argument_specs, entry_point="main"):
+    """Return the sorted names of the options of one entry point of a role's argument spec."""
+    return sorted(entry_point_options(argument_specs, entry_point))
 
 
 def unknown_option_errors(varnames, argument_specs, role, other_roles=(), known=()):
@@ -56,6 +65,7 @@ def unknown_option_errors(varnames, argument_specs, role, other_roles=(), known=
 class FilterModule:
     def filters(self):
         return {
+            "entry_point_options": entry_point_options,
             "namespace_errors": namespace_errors,
             "option_names": option_names,
             "unknown_option_errors": unknown_option_errors,

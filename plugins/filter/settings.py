@@ -8,6 +8,7 @@ choices, required keys) is not checked again here.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from collections.abc import Mapping
@@ -343,12 +344,18 @@ def secret_ref_errors(refs_by_var, keys):
     return errors
 
 
-def _istio(s, gateway_api_files):
+def _local_files(source):
+    """Return the files a local release-file source stands for: a directory's *.yaml, else what the glob matches."""
+    pattern = os.path.join(source, "*.yaml") if os.path.isdir(source) else source
+    return sorted(glob.glob(pattern))
+
+
+def _istio(s, gateway_api_source):
     errors = namespace_errors(s["istio_namespace"], "istio_namespace")
     for chart in ("base_chart_ref", "istiod_chart_ref", "cni_chart_ref"):
         errors += _chart_errors(s, "istio", chart)
-    source = s["istio_gateway_api_crds_src"]
-    if s["istio_gateway_api_crds_enabled"] and not re.match("https?://", source or "") and not gateway_api_files:
+    source = gateway_api_source or ""
+    if s["istio_gateway_api_crds_enabled"] and not re.match("https?://", source) and not _local_files(source):
         errors.append(
             f"istio_gateway_api_crds_src: no file matches {source} (a URL, or an absolute path to a file, "
             "glob or directory)"
@@ -403,6 +410,8 @@ def _ingress_nginx(s):
 _RULES = {
     "platform": lambda s, extra: _platform(s),
     "namespace": lambda s, extra: _namespace(s),
+    # The engine's workload rules are the building block's (workload_errors); it has none of its own.
+    "core_engine": lambda s, extra: [],
     "dashboard": lambda s, extra: _dashboard(s),
     "ai_service": lambda s, extra: _ai_service(s),
     "ingress": _ingress,
@@ -418,7 +427,7 @@ _RULES = {
 def settings_errors(settings, role, extra=None):
     """Return the messages of the role's rules on its settings; extra is what a rule needs beyond them.
 
-    extra is the service registry for ingress and service_mesh, the matched Gateway API files for istio.
+    extra is the service registry for ingress and service_mesh, the Gateway API release file's source for istio.
     """
     if role not in _RULES:
         raise AnsibleFilterError(f"settings_errors: no rules for the role {role!r}")

@@ -15,6 +15,23 @@ from ansible_collections.botcore.platform.plugins.module_utils.quantity import p
 
 _REQUIRED = ("role", "name", "namespace", "port", "tier", "image")
 _ANTI_AFFINITY = ("preferred", "required")
+# The options of the platform role's `workload` entry point that the building block takes under the same name.
+_OPTIONS_AS_IS = (
+    "namespace",
+    "image",
+    "replicas",
+    "replicas_managed_by_hpa",
+    "strategy",
+    "progress_deadline_seconds",
+    "env",
+    "secret_env",
+    "resources",
+    "pre_stop_sleep_seconds",
+    "termination_grace_period_seconds",
+    "session_affinity",
+    "hpa",
+    "pdb_max_unavailable",
+)
 
 
 def _checksum(value):
@@ -87,6 +104,28 @@ def workload(data, platform_labels, version, secret_checksums=None, image_pull_p
     }
 
 
+def workload_options(options, role, services):
+    """Return the building block's data from a service role's shared options (unprefixed) and the service registry.
+
+    The role's own data (config, volumes, network peers, scheduling) is combined over this by the caller.
+    """
+    if role not in services:
+        raise AnsibleFilterError(f"workload_options: {role} is not in the service registry (platform_services)")
+    service = services[role]
+    return {
+        "role": role,
+        "name": service["name"],
+        "port": service["port"],
+        "tier": service["tier"],
+        **{key: options[key] for key in _OPTIONS_AS_IS},
+        "probes": {kind: options[f"{kind}_probe"] for kind in ("startup", "liveness", "readiness")},
+        "network_policy": {
+            "enabled": options["network_policy_enabled"],
+            "https_except": options["egress_https_except"],
+        },
+    }
+
+
 def _whole(value):
     try:
         return parse_integer(value)
@@ -137,4 +176,9 @@ def workload_errors(data, production=False):
 
 class FilterModule:
     def filters(self):
-        return {"workload": workload, "pod_scheduling": pod_scheduling, "workload_errors": workload_errors}
+        return {
+            "workload": workload,
+            "workload_options": workload_options,
+            "pod_scheduling": pod_scheduling,
+            "workload_errors": workload_errors,
+        }

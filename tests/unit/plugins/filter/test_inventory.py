@@ -8,7 +8,9 @@ import pytest
 import yaml
 from ansible_collections.botcore.platform.plugins.filter.inventory import (
     FilterModule,
+    entry_point_options,
     namespace_errors,
+    option_names,
     unknown_option_errors,
 )
 
@@ -20,11 +22,35 @@ def spec(role):
     return yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
 
 
+SERVICE_ROLES = ["core_engine", "ai_service", "dashboard"]
+
+
 def test_filter_module_exposes_filters():
     assert FilterModule().filters() == {
+        "entry_point_options": entry_point_options,
         "namespace_errors": namespace_errors,
+        "option_names": option_names,
         "unknown_option_errors": unknown_option_errors,
     }
+
+
+SPEC = {"argument_specs": {"main": {"options": {"b": {"type": "int"}, "a": {"type": "str"}}}, "workload": {}}}
+
+
+def test_entry_point_options_carry_the_prefix():
+    assert entry_point_options(SPEC, "main", "core_engine_") == {
+        "core_engine_b": {"type": "int"},
+        "core_engine_a": {"type": "str"},
+    }
+    assert entry_point_options(SPEC, "workload") == {}
+
+
+def test_option_names_are_sorted_and_an_unknown_entry_point_fails():
+    assert option_names(SPEC) == ["a", "b"]
+    with pytest.raises(ValueError, match="no entry point validate"):
+        option_names(SPEC, "validate")
+    with pytest.raises(ValueError, match="not the content"):
+        option_names({"main": {}})
 
 
 @pytest.mark.parametrize("namespace", ["bot-core-production", "a", "team-1"])
@@ -51,12 +77,21 @@ def test_a_namespace_that_is_not_a_dns_label_fails(namespace):
 def test_every_default_of_every_role_is_an_option(role):
     defaults_file = ROOT / "roles" / role / "defaults" / "main.yml"
     defaults = yaml.safe_load(defaults_file.read_text()) if defaults_file.exists() else {}
-    assert unknown_option_errors(list(defaults or {}), spec(role), role, ROLES) == []
+    # A service role's workload options are the platform role's `workload` entry point under its prefix.
+    workload = entry_point_options(spec("platform"), "workload", f"{role}_") if role in SERVICE_ROLES else {}
+    assert unknown_option_errors(list(defaults or {}), spec(role), role, ROLES, list(workload)) == []
+
+
+def test_every_workload_option_has_a_default_in_each_service_role():
+    for role in SERVICE_ROLES:
+        defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+        assert set(entry_point_options(spec("platform"), "workload", f"{role}_")) <= set(defaults), role
 
 
 def test_a_misspelt_option_fails_with_the_closest_name():
     names = ["core_engine_replicas", "core_engine_replica", "core_engine_hpa"]
-    assert unknown_option_errors(names, spec("core_engine"), "core_engine", ROLES) == [
+    workload = list(entry_point_options(spec("platform"), "workload", "core_engine_"))
+    assert unknown_option_errors(names, spec("core_engine"), "core_engine", ROLES, workload) == [
         "core_engine_replica: not an option of the core_engine role; did you mean core_engine_replicas?"
     ]
 

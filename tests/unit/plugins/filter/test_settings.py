@@ -67,7 +67,7 @@ def _extra(role, defaults):
     return {
         "ingress": defaults["platform_services"],
         "service_mesh": defaults["platform_services"],
-        "istio": ["/mirror/standard-install.yaml"],
+        "istio": "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml",
     }.get(role)
 
 
@@ -197,12 +197,14 @@ def test_each_rule_fails_naming_its_variable(role, path, value, expect, defaults
     assert errors and any(expect in error for error in errors), errors
 
 
-def test_istio_refuses_a_local_gateway_api_source_that_matches_no_file(defaults):
+def test_istio_refuses_a_local_gateway_api_source_that_matches_no_file(defaults, tmp_path):
     settings = _with(
         _with(defaults, "istio_gateway_api_crds_enabled", True), "istio_gateway_api_crds_src", "/nowhere/x.yaml"
     )
-    assert any("istio_gateway_api_crds_src" in error for error in settings_errors(settings, "istio", []))
-    assert settings_errors(settings, "istio", ["/nowhere/x.yaml"]) == []
+    assert any("istio_gateway_api_crds_src" in error for error in settings_errors(settings, "istio", "/nowhere/x.yaml"))
+    (tmp_path / "standard-install.yaml").write_text("---\n")
+    assert settings_errors(settings, "istio", str(tmp_path)) == []
+    assert settings_errors(settings, "istio", str(tmp_path / "*.yaml")) == []
 
 
 def test_an_unknown_role_or_missing_setting_is_a_filter_error(defaults):

@@ -11,6 +11,7 @@ from ansible_collections.botcore.platform.plugins.filter.workloads import (
     pod_scheduling,
     workload,
     workload_errors,
+    workload_options,
 )
 
 LABELS = {"app.kubernetes.io/part-of": "bot-core"}
@@ -30,6 +31,7 @@ DATA = {
 def test_filter_module_exposes_filters():
     assert FilterModule().filters() == {
         "workload": workload,
+        "workload_options": workload_options,
         "pod_scheduling": pod_scheduling,
         "workload_errors": workload_errors,
     }
@@ -173,3 +175,30 @@ def test_the_rules_of_the_shared_filters_apply_too():
     errors = workload_errors({**VALID, "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}})
     assert errors and all(error.startswith("core_engine_resources") for error in errors)
     assert workload_errors({**VALID, "hpa": {**VALID["hpa"], "min_replicas": 11}})[0].startswith("core_engine_hpa")
+
+
+OPTION_NAMES = """namespace image replicas replicas_managed_by_hpa strategy progress_deadline_seconds env secret_env
+resources pre_stop_sleep_seconds termination_grace_period_seconds session_affinity hpa pdb_max_unavailable
+startup_probe liveness_probe readiness_probe network_policy_enabled egress_https_except"""
+OPTIONS = {key: f"<{key}>" for key in OPTION_NAMES.split()}
+SERVICES = {"core_engine": {"name": "rust-core-engine", "kind": "Deployment", "port": 8080, "tier": "backend"}}
+
+
+def test_workload_options_give_the_block_its_data_and_the_registry_its_name_port_and_tier():
+    data = workload_options(OPTIONS, "core_engine", SERVICES)
+    assert data["role"] == "core_engine"
+    assert (data["name"], data["port"], data["tier"]) == ("rust-core-engine", 8080, "backend")
+    assert data["replicas"] == "<replicas>"
+    assert data["hpa"] == "<hpa>"
+    assert data["probes"] == {
+        "startup": "<startup_probe>",
+        "liveness": "<liveness_probe>",
+        "readiness": "<readiness_probe>",
+    }
+    assert data["network_policy"] == {"enabled": "<network_policy_enabled>", "https_except": "<egress_https_except>"}
+    assert "startup_probe" not in data
+
+
+def test_workload_options_of_a_component_outside_the_registry_fail():
+    with pytest.raises(AnsibleFilterError, match="risk_checker is not in the service registry"):
+        workload_options(OPTIONS, "risk_checker", SERVICES)
