@@ -59,7 +59,11 @@ def test_a_new_set_is_initiated_with_every_member_and_the_user_created(tmp_path)
     assert result["error"] is None
     initiate = {"_id": "rs0", "members": config(enumerate(hosts(3)))["members"]}
     assert result["writes"][0] == {"replSetInitiate": initiate, "via": "seed"}
-    assert result["writes"][1] == {"createUser": "app", "db": "admin", "roles": [{"role": "readWrite", "db": "trading_bot"}]}
+    assert result["writes"][1] == {
+        "createUser": "app",
+        "db": "admin",
+        "roles": [{"role": "readWrite", "db": "trading_bot"}],
+    }
     assert len(result["writes"]) == 2
     assert members_of(result) == list(enumerate(hosts(3)))
 
