@@ -104,7 +104,7 @@ def _cron_field_errors(field, name, low, high, names, question):
         if span in ("*", "?"):
             continue
         ends = [_cron_value(end, low, high, names) for end in span.split("-")]
-        errors += [f"{name} {problem}" for _, problem in ends if problem]
+        errors += [f"{name} {end[1]}" for end in ends if end[1]]
         if len(ends) == 2 and None not in (ends[0][0], ends[1][0]) and ends[0][0] > ends[1][0]:
             errors.append(f"{name} range {span} ends before it starts")
     return errors

@@ -16,8 +16,8 @@ _RULE = "at most 63 characters, letters, digits, '-', '_' and '.', starting and 
 def _key_problem(key):
     if not isinstance(key, str):
         return f"the key {key!r} is not a string"
-    prefix, _, name = key.rpartition("/")
-    if "/" in key and not (len(prefix) <= 253 and _PREFIX_RE.fullmatch(prefix)):
+    prefix, slash, name = key.rpartition("/")
+    if slash and not (len(prefix) <= 253 and _PREFIX_RE.fullmatch(prefix)):
         return f"the key {key!r} has a prefix that is not a DNS subdomain"
     if not _NAME_RE.fullmatch(name):
         return f"the key {key!r} is not a label name ({_RULE})"
