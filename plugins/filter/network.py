@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote, urlencode
@@ -51,13 +52,29 @@ def hostname_errors(hosts, varname):
         named = [(f"{varname}[{index}]", host) for index, host in enumerate(hosts)]
     else:
         return [f"{varname}: must be a host name or a list of host names, got {hosts!r}"]
-    return [
-        f"{path}: {host!r} is not an RFC 1123 DNS name (lowercase letters, digits, '-' and '.'; "
-        "labels of 1 to 63 characters that start and end with a letter or digit; at most 253 characters; "
-        "an optional leading '*.')"
-        for path, host in named
-        if not isinstance(host, str) or not _is_dns_name(host)
-    ]
+    errors = []
+    for path, host in named:
+        if isinstance(host, str) and _is_ip_address(host):
+            # An Ingress or HTTPRoute host, and a certificate's DNS name, must be a name; the API server refuses IPs.
+            errors.append(
+                f"{path}: {host!r} is an IP address; a host name is required (Ingress and HTTPRoute hosts "
+                "and certificate DNS names cannot be IP addresses)"
+            )
+        elif not isinstance(host, str) or not _is_dns_name(host):
+            errors.append(
+                f"{path}: {host!r} is not an RFC 1123 DNS name (lowercase letters, digits, '-' and '.'; "
+                "labels of 1 to 63 characters that start and end with a letter or digit; at most 253 characters; "
+                "an optional leading '*.')"
+            )
+    return errors
+
+
+def _is_ip_address(host):
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def mongodb_uri(members, username, password, database, replica_set, auth_source="admin", options=None):

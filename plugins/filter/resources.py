@@ -16,6 +16,12 @@ _SECTIONS = ("requests", "limits")
 _RESOURCES = ("cpu", "memory")
 _HPA_REQUIRED = ("min_replicas", "max_replicas")
 _HPA_OPTIONAL = ("cpu_utilization", "memory_utilization")
+# The API server's bounds on an HPA's spec.behavior (autoscaling/v2 validation).
+_HPA_DIRECTIONS = ("scaleUp", "scaleDown")
+_HPA_POLICY_TYPES = ("Pods", "Percent")
+_HPA_SELECT_POLICIES = ("Max", "Min", "Disabled")
+_HPA_MAX_PERIOD = 1800
+_HPA_MAX_WINDOW = 3600
 
 
 def _integer(value, path, minimum, errors):
@@ -116,6 +122,46 @@ def hpa_errors(hpa, varname, replicas=None, replicas_varname="replicas"):
     high = bounds.get("max_replicas")
     if active and low is not None and high is not None and low > high:
         errors.append(f"{varname}.min_replicas ({low}) is above max_replicas ({high})")
+    if active:
+        errors += _behavior_errors(hpa.get("behavior"), f"{varname}.behavior")
+    return errors
+
+
+def _behavior_errors(behavior, varname):
+    """Return the problems with an HPA's spec.behavior, as the API server validates it."""
+    if not behavior:
+        return []
+    if not isinstance(behavior, Mapping):
+        return [f"{varname}: must be a dict with scaleUp and/or scaleDown, got {behavior!r}"]
+    errors = [f"{varname}.{key}: is not scaleUp or scaleDown" for key in behavior if key not in _HPA_DIRECTIONS]
+    for direction in _HPA_DIRECTIONS:
+        rules = behavior.get(direction)
+        path = f"{varname}.{direction}"
+        if rules is None:
+            continue
+        if not isinstance(rules, Mapping):
+            errors.append(f"{path}: must be a dict, got {rules!r}")
+            continue
+        window = rules.get("stabilizationWindowSeconds")
+        if window is not None:
+            window = _integer(window, f"{path}.stabilizationWindowSeconds", 0, errors)
+            if window is not None and window > _HPA_MAX_WINDOW:
+                errors.append(f"{path}.stabilizationWindowSeconds: {window} must be at most {_HPA_MAX_WINDOW}")
+        if rules.get("selectPolicy", "Max") not in _HPA_SELECT_POLICIES:
+            errors.append(
+                f"{path}.selectPolicy: {rules['selectPolicy']!r} is not one of {', '.join(_HPA_SELECT_POLICIES)}"
+            )
+        for index, policy in enumerate(rules.get("policies") or []):
+            item = f"{path}.policies[{index}]"
+            if not isinstance(policy, Mapping):
+                errors.append(f"{item}: must be a dict with type, value and periodSeconds, got {policy!r}")
+                continue
+            if policy.get("type") not in _HPA_POLICY_TYPES:
+                errors.append(f"{item}.type: {policy.get('type')!r} is not one of {', '.join(_HPA_POLICY_TYPES)}")
+            _integer(policy.get("value"), f"{item}.value", 1, errors)
+            period = _integer(policy.get("periodSeconds"), f"{item}.periodSeconds", 1, errors)
+            if period is not None and period > _HPA_MAX_PERIOD:
+                errors.append(f"{item}.periodSeconds: {period} must be at most {_HPA_MAX_PERIOD} (30 minutes)")
     return errors
 
 

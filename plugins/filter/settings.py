@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.botcore.platform.plugins.filter.addons import chart_source_errors, helm_post_renderer_errors
 from ansible_collections.botcore.platform.plugins.filter.inventory import namespace_errors
+from ansible_collections.botcore.platform.plugins.filter.labels import label_errors
 from ansible_collections.botcore.platform.plugins.filter.network import hostname_errors
 from ansible_collections.botcore.platform.plugins.filter.resources import resource_errors
 from ansible_collections.botcore.platform.plugins.filter.services import service_ref_errors
@@ -32,7 +33,6 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
-_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 _PORT_NAME = re.compile(r"(?=.{1,15}$)(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _QUANTITY = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?")
 _STORAGE = re.compile(r"[0-9]+([.][0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
@@ -115,6 +115,7 @@ def _platform(s):
     )
     mirror = s["platform_addon_mirror"]
     errors += [] if not mirror or os.path.isdir(mirror) else [f"platform_addon_mirror: {mirror} is not a directory"]
+    errors += label_errors(s["platform_labels"], "platform_labels")
     return errors + helm_post_renderer_errors(s["platform_helm_post_renderer"], "platform_helm_post_renderer")
 
 
@@ -130,6 +131,7 @@ def _namespace(s):
         for key, value in s["namespace_quota"].items()
         if not _QUANTITY.fullmatch(str(value))
     ]
+    errors += label_errors(s["namespace_labels"], "namespace_labels")
     return errors + namespace_errors(s["namespace_name"], "namespace_name")
 
 
@@ -308,20 +310,6 @@ def _monitoring(s):
     return errors
 
 
-def label_errors(labels, varname):
-    """Return one message per key that is not a Kubernetes label key and per value that is not a label value."""
-    errors = []
-    for key, value in labels.items():
-        prefix, _, name = key.rpartition("/")
-        if (prefix and not _DNS_SUBDOMAIN.fullmatch(prefix)) or not _LABEL_NAME.fullmatch(name):
-            errors.append(f"{varname}: {key} is not a valid label key")
-        elif not isinstance(value, str):
-            errors.append(f"{varname}.{key}: must be a string")
-        elif not _LABEL_VALUE.fullmatch(value):
-            errors.append(f"{varname}.{key}: is not a valid label value")
-    return errors
-
-
 def secret_ref_errors(refs_by_var, keys):
     """Return one message per environment reference to a Secret key the secrets role does not create.
 
@@ -440,6 +428,5 @@ class FilterModule:
     def filters(self):
         return {
             "settings_errors": settings_errors,
-            "label_errors": label_errors,
             "secret_ref_errors": secret_ref_errors,
         }

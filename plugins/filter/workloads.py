@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
@@ -32,6 +33,8 @@ _OPTIONS_AS_IS = (
     "hpa",
     "pdb_max_unavailable",
 )
+# What the API server accepts as an environment variable name (RelaxedEnvironmentVariableValidation, GA since 1.34).
+_ENV_NAME_RE = re.compile(r"[\x20-\x3c\x3e-\x7e]+")
 
 
 def _checksum(value):
@@ -154,6 +157,12 @@ def workload_errors(data, production=False):
         f"{role}_env.{name}: must be a string; quote it in YAML"
         for name, value in data["env"].items()
         if not isinstance(value, str)
+    ]
+    errors += [
+        f"{role}_env: the name {name!r} is not an environment variable name (printable ASCII characters but '=', "
+        "not empty); the API server would refuse the pods"
+        for name in data["env"]
+        if not _ENV_NAME_RE.fullmatch(str(name))
     ]
     sleep, grace = _whole(data["pre_stop_sleep_seconds"]), _whole(data["termination_grace_period_seconds"])
     if sleep is not None and grace is not None and sleep >= grace:

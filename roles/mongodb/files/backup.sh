@@ -59,11 +59,18 @@ case $mode in
       exit 1
     fi
     # Users and roles come from the Secrets (the replica-set initiation Job manages them), not from the archive.
-    drop=()
-    [[ $MONGODB_RESTORE_DROP == true ]] && drop=(--drop)
-    mongorestore --config="$config" --gzip --archive="$MONGODB_BACKUP_DIR/$archive" "${drop[@]}" \
+    # A dry run (the restore entry point in check mode) reads the archive and imports nothing.
+    dry_run=${MONGODB_RESTORE_DRY_RUN:-false}
+    flags=()
+    [[ $MONGODB_RESTORE_DROP == true ]] && flags+=(--drop)
+    [[ $dry_run == true ]] && flags+=(--dryRun)
+    mongorestore --config="$config" --gzip --archive="$MONGODB_BACKUP_DIR/$archive" "${flags[@]}" \
       --nsExclude='admin.*' --nsExclude='config.*'
-    echo "restored: $archive"
+    if [[ $dry_run == true ]]; then
+      echo "dry run, nothing restored: $archive"
+    else
+      echo "restored: $archive"
+    fi
     ;;
   *)
     echo "unknown mode '$mode': backup or restore" >&2

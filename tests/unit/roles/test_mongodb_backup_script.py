@@ -128,6 +128,28 @@ def test_restore_runs_mongorestore_without_users(setup):
     assert "--nsExclude=admin.*" in args and "--nsExclude=config.*" in args
     run("restore", MONGODB_ARCHIVE="mongodb-x.archive.gz", MONGODB_RESTORE_DROP="false")
     assert (record / "args").read_text().count("--drop") == 1
+    assert "--dryRun" not in (record / "args").read_text()
+
+
+def test_a_dry_run_restore_reads_the_archive_and_imports_nothing(setup):
+    run, record, backups = setup
+    (backups / "mongodb-x.archive.gz").write_text("dump")
+    result = run(
+        "restore", MONGODB_ARCHIVE="mongodb-x.archive.gz", MONGODB_RESTORE_DROP="true", MONGODB_RESTORE_DRY_RUN="true"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dry run, nothing restored: mongodb-x.archive.gz" in result.stdout
+    args = (record / "args").read_text().splitlines()
+    assert "--dryRun" in args and f"--archive={backups}/mongodb-x.archive.gz" in args
+
+
+def test_a_dry_run_refuses_a_missing_archive_as_the_restore_does(setup):
+    run, record = setup[:2]
+    result = run(
+        "restore", MONGODB_ARCHIVE="missing.archive.gz", MONGODB_RESTORE_DROP="false", MONGODB_RESTORE_DRY_RUN="true"
+    )
+    assert result.returncode == 1 and "no archive missing.archive.gz on the backups volume" in result.stderr
+    assert not (record / "args").exists()
 
 
 @pytest.mark.parametrize(

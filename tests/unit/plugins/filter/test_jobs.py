@@ -6,7 +6,7 @@ import copy
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.botcore.platform.plugins.filter.jobs import FilterModule, job_from_cronjob
+from ansible_collections.botcore.platform.plugins.filter.jobs import FilterModule, cron_errors, job_from_cronjob
 
 
 def cronjob():
@@ -39,7 +39,7 @@ def cronjob():
 
 
 def test_filter_module_exposes_filters():
-    assert FilterModule().filters() == {"job_from_cronjob": job_from_cronjob}
+    assert FilterModule().filters() == {"job_from_cronjob": job_from_cronjob, "cron_errors": cron_errors}
 
 
 def test_job_from_cronjob_copies_the_template_without_owner():
@@ -95,3 +95,32 @@ def test_job_from_cronjob_rejects_bad_input(value, name, kwargs, message):
         value["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"] = []
     with pytest.raises(AnsibleFilterError, match=message):
         job_from_cronjob(value, name, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "schedule", ["0 2 * * *", "*/15 1-5 ? JAN-mar mon", "0,30 0-23/2 1-31 1-12 0-6", "@daily", "@Hourly"]
+)
+def test_cron_errors_accepts_what_the_controller_accepts(schedule):
+    assert cron_errors(schedule, "mongodb_backup.schedule") == []
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ("60 2 * * *", "mongodb_backup.schedule: minute 60 is out of range 0-59 in '60 2 * * *'"),
+        ("0 24 * * *", "mongodb_backup.schedule: hour 24 is out of range 0-23 in '0 24 * * *'"),
+        ("0 0 0 * *", "mongodb_backup.schedule: day of month 0 is out of range 1-31 in '0 0 0 * *'"),
+        ("0 0 * 13 *", "mongodb_backup.schedule: month 13 is out of range 1-12 in '0 0 * 13 *'"),
+        ("0 0 * * 7", "mongodb_backup.schedule: day of week 7 is out of range 0-6 in '0 0 * * 7'"),
+        ("0 0 * FOO *", "mongodb_backup.schedule: month 'FOO' is neither a number nor one of JAN,"),
+        ("5-1 * * * *", "mongodb_backup.schedule: minute range 5-1 ends before it starts"),
+        ("*/0 * * * *", "mongodb_backup.schedule: minute '*/0' has a step of 0"),
+        ("? * * * *", "mongodb_backup.schedule: minute '?' is only for the day of month or week"),
+        ("1;2 * * * *", "mongodb_backup.schedule: minute '1;2' is not a value, a range or a step"),
+        ("every day at 2", "mongodb_backup.schedule: 'every day at 2' is neither five cron fields"),
+        (2, "mongodb_backup.schedule: must be a string"),
+    ],
+)
+def test_cron_errors_refuses_naming_the_variable(schedule, message):
+    errors = cron_errors(schedule, "mongodb_backup.schedule")
+    assert len(errors) == 1 and errors[0].startswith(message), errors

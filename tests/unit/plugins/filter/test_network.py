@@ -215,3 +215,15 @@ def test_mongodb_members_rejects(kwargs, message):
     with pytest.raises(AnsibleFilterError) as info:
         mongodb_members(**arguments)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("host", ["10.0.0.1", "192.168.1.20", "::1", "[2001:db8::1]"])
+def test_hostname_errors_refuses_an_ip_address_where_a_name_is_required(host):
+    assert hostname_errors(host, "platform_hosts.api") == [
+        f"platform_hosts.api: {host!r} is an IP address; a host name is required (Ingress and HTTPRoute hosts and "
+        "certificate DNS names cannot be IP addresses)"
+    ]
+
+
+def test_hostname_errors_takes_digits_in_names_as_names():
+    assert hostname_errors(["1password.example.com", "10-0-0-1.nip.example"], "platform_hosts.dashboard") == []

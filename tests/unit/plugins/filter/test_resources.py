@@ -218,3 +218,55 @@ def test_replica_errors_valid(value, expected):
 )
 def test_replica_errors(value, expected):
     assert replica_errors(value, "mongodb_replicas") == expected
+
+
+BEHAVIOR = {
+    "scaleUp": {"stabilizationWindowSeconds": 120, "policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}]},
+    "scaleDown": {"selectPolicy": "Min", "policies": [{"type": "Percent", "value": 10, "periodSeconds": 1800}]},
+}
+
+
+def test_hpa_errors_accepts_a_behavior_within_the_api_servers_bounds():
+    assert hpa_errors({**HPA, "behavior": BEHAVIOR}, "dashboard_hpa") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            "scaleUp.policies",
+            [{"type": "Pods", "value": 2, "periodSeconds": 1801}],
+            "dashboard_hpa.behavior.scaleUp.policies[0].periodSeconds: 1801 must be at most 1800 (30 minutes)",
+        ),
+        (
+            "scaleDown.policies",
+            [{"type": "Percent", "value": 10, "periodSeconds": 0}],
+            "dashboard_hpa.behavior.scaleDown.policies[0].periodSeconds: 0 must be at least 1",
+        ),
+        (
+            "scaleUp.policies",
+            [{"type": "Replicas", "value": 2, "periodSeconds": 60}],
+            "dashboard_hpa.behavior.scaleUp.policies[0].type: 'Replicas' is not one of Pods, Percent",
+        ),
+        (
+            "scaleUp.policies",
+            [{"type": "Pods", "value": 0, "periodSeconds": 60}],
+            "dashboard_hpa.behavior.scaleUp.policies[0].value: 0 must be at least 1",
+        ),
+        (
+            "scaleUp.stabilizationWindowSeconds",
+            3601,
+            "dashboard_hpa.behavior.scaleUp.stabilizationWindowSeconds: 3601 must be at most 3600",
+        ),
+        ("scaleDown.selectPolicy", "Maximum", "dashboard_hpa.behavior.scaleDown.selectPolicy: 'Maximum' is not one of"),
+        ("scaleSideways", {}, "dashboard_hpa.behavior.scaleSideways: is not scaleUp or scaleDown"),
+    ],
+)
+def test_hpa_errors_refuses_a_behavior_the_api_server_refuses(path, value, expected):
+    errors = hpa_errors({**HPA, "behavior": with_change(BEHAVIOR, path, value)}, "dashboard_hpa")
+    assert len(errors) == 1 and errors[0].startswith(expected), errors
+
+
+def test_hpa_errors_leaves_the_behavior_of_a_disabled_hpa_alone():
+    behavior = with_change(BEHAVIOR, "scaleUp.policies", [{"type": "Pods", "value": 2, "periodSeconds": 9999}])
+    assert hpa_errors({**HPA, "enabled": False, "behavior": behavior}, "dashboard_hpa") == []

@@ -13,7 +13,6 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from ansible_collections.botcore.platform.plugins.filter.settings import (
     FilterModule,
-    label_errors,
     mesh_duration_ms,
     promql_errors,
     secret_ref_errors,
@@ -85,7 +84,6 @@ def _with(defaults, path, value):
 def test_filter_module_exposes_filters():
     assert FilterModule().filters() == {
         "settings_errors": settings_errors,
-        "label_errors": label_errors,
         "secret_ref_errors": secret_ref_errors,
     }
 
@@ -104,6 +102,8 @@ CASES = [
     ("namespace", "namespace_limits.min.cpu", "8", "namespace_limits.min/"),
     ("namespace", "namespace_quota/requests.cpu", "ten", "namespace_quota.requests.cpu"),
     ("namespace", "namespace_name", "Bad_Name", "namespace_name"),
+    ("namespace", "namespace_labels", {"pod-security.kubernetes.io/enforce": "not restricted"}, "namespace_labels"),
+    ("platform", "platform_labels", {"app.kubernetes.io/part-of": "bot core"}, "platform_labels"),
     ("dashboard", "platform_hosts.api", "bad host", "platform_hosts.api"),
     ("dashboard", "platform_hosts.websocket", "*.example.com", "platform_hosts.websocket"),
     ("ai_service", "ai_service_models_volume.size", "50GB", "ai_service_models_volume.size"),
@@ -229,14 +229,6 @@ def test_promql_errors():
     assert promql_errors('sum by (job) (rate(http_requests_total{code=~"5.."}[5m])) > 0', "x") == []
     assert "not a valid PromQL" in promql_errors("sum(rate(x[5m])", "x")[0]
     assert promql_errors("  ", "x") == ["x: needs an expr"]
-
-
-def test_label_errors():
-    assert label_errors({"app.kubernetes.io/part-of": "bot-core", "tier": ""}, "v") == []
-    assert label_errors({"-bad": "x"}, "v") == ["v: -bad is not a valid label key"]
-    assert label_errors({"Bad.Prefix/name": "x"}, "v") == ["v: Bad.Prefix/name is not a valid label key"]
-    assert label_errors({"tier": 1}, "v") == ["v.tier: must be a string"]
-    assert label_errors({"tier": "-x"}, "v") == ["v.tier: is not a valid label value"]
 
 
 KEYS = [{"secret": "bot-core-secrets", "key": "database-url"}, {"secret": "binance-secrets", "key": "api-key"}]

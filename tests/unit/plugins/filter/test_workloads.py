@@ -156,6 +156,16 @@ def test_valid_workload_data_passes():
         ),
         ({"env": {"TRADING": False}}, "core_engine_env.TRADING: must be a string; quote it in YAML"),
         (
+            {"env": {"LOG=LEVEL": "info"}},
+            "core_engine_env: the name 'LOG=LEVEL' is not an environment variable name (printable ASCII characters "
+            "but '=', not empty); the API server would refuse the pods",
+        ),
+        (
+            {"env": {"NAÏVE": "1"}},
+            "core_engine_env: the name 'NAÏVE' is not an environment variable name (printable ASCII characters "
+            "but '=', not empty); the API server would refuse the pods",
+        ),
+        (
             {"image": {**VALID["image"], "tag": "latest"}},
             "core_engine_image.tag: 'latest' is a floating tag, not allowed in production; "
             "pin a version tag or a digest",
@@ -164,6 +174,10 @@ def test_valid_workload_data_passes():
 )
 def test_each_rule_fails_naming_the_variable(change, expected):
     assert workload_errors({**VALID, **change}, production=True) == [expected]
+
+
+def test_env_names_the_api_server_accepts_pass():
+    assert workload_errors({**VALID, "env": {"RUST_LOG": "info", "spring.profiles": "prod", "A-B": "1"}}) == []
 
 
 def test_a_single_replica_may_be_drained():
