@@ -91,7 +91,7 @@ def desired_fields(obj):
                 found.append((path, value))
             for name, child in value.items():
                 if child is not None:
-                    walk_field(name, child, path + (f"f:{name}",))
+                    walk_field(name, child, (*path, f"f:{name}"))
         else:
             found.append((path, value))
 
@@ -101,10 +101,10 @@ def desired_fields(obj):
             walk(value, path)
             return
         for item in value:
-            element = path + (_element_key(item, keys),)
+            element = (*path, _element_key(item, keys))
             for field, child in item.items():
                 if child is not None:
-                    walk_field(field, child, element + (f"f:{field}",))
+                    walk_field(field, child, (*element, f"f:{field}"))
 
     walk(obj, ())
     return found
@@ -131,7 +131,7 @@ def managed_paths(managed_fields):
             if element == ".":
                 paths.setdefault(path, not any(key != "." for key in node))
                 continue
-            child_path = path + (_canonical(element),)
+            child_path = (*path, _canonical(element))
             if child:
                 walk(child, child_path, paths)
             else:
@@ -200,7 +200,10 @@ def _find(items, kind, rest):
 
 
 def path_string(path):
-    """A path for people: ``spec.template.spec.containers[name=app].image``, ``metadata.labels["app.kubernetes.io/x"]``."""
+    """A path for people: ``spec.template.spec.containers[name=app].image``, ``metadata.labels["app.kubernetes.io/a"]``.
+
+    A field name with a dot or a slash (a label or annotation key) is quoted in brackets.
+    """
     text = ""
     for element in path:
         kind, _, rest = element.partition(":")
@@ -277,8 +280,10 @@ def drift_table(results):
     if not rows:
         return f"No drift: the collection's field manager owns every field it sets, in {len(results)} objects."
     header = ("OBJECT", "FIELD", "MANAGER", "LIVE -> DESIRED")
-    widths = [max(len(row[column]) for row in rows + [header]) for column in range(3)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3] for row in [header] + rows]
+    widths = [max(len(row[column]) for row in [*rows, header]) for column in range(3)]
+    lines = [
+        "  ".join([*(row[column].ljust(widths[column]) for column in range(3)), row[3]]) for row in [header, *rows]
+    ]
     drifted = sum(1 for result in results if result["state"] != "in_sync")
     lines.append(f"{len(rows)} fields drifted or missing in {drifted} of {len(results)} objects.")
     return "\n".join(line.rstrip() for line in lines)

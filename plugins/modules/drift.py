@@ -136,7 +136,8 @@ missing:
   type: int
   sample: 0
 table:
-  description: The drift as a table for people (object, field, manager, live -> desired), or a line saying there is none.
+  description:
+    - The drift as a table for people (object, field, manager, live -> desired), or a line saying there is none.
   returned: always
   type: str
   sample: "OBJECT  FIELD  MANAGER  LIVE -> DESIRED"

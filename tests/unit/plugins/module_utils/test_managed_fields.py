@@ -96,12 +96,12 @@ def without(fields, *path):
 def test_desired_fields_key_the_built_in_lists_and_leave_the_others_atomic():
     paths = [path for path, _ in mf.desired_fields(deployment())]
     container = ("f:spec", "f:template", "f:spec", "f:containers", CONTAINER)
-    assert container + ("f:image",) in paths
-    assert container + ("f:name",) in paths
-    assert container + ("f:args",) in paths  # unknown list: one leaf
-    assert container + ("f:ports", PORT, "f:containerPort") in paths  # protocol defaulted into the key
-    assert container + ("f:env", 'k:{"name":"MODE"}', "f:value") in paths
-    assert container + ("f:resources",) in paths  # an empty map is a leaf
+    assert (*container, "f:image") in paths
+    assert (*container, "f:name") in paths
+    assert (*container, "f:args") in paths  # unknown list: one leaf
+    assert (*container, "f:ports", PORT, "f:containerPort") in paths  # protocol defaulted into the key
+    assert (*container, "f:env", 'k:{"name":"MODE"}', "f:value") in paths
+    assert (*container, "f:resources") in paths  # an empty map is a leaf
     assert ("f:spec", "f:template", "f:spec", "f:volumes", 'k:{"name":"tmp"}', "f:emptyDir") in paths
     assert ("f:spec", "f:selector", "f:matchLabels", "f:app") in paths
 
@@ -120,7 +120,12 @@ def test_desired_fields_leave_out_identity_status_and_nulls():
 
 
 def test_service_ports_are_keyed_by_port_and_protocol():
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80, "protocol": "UDP"}]}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"ports": [{"port": 80, "protocol": "UDP"}]},
+    }
     assert [path for path, _ in mf.desired_fields(service)] == [
         ("f:spec", "f:ports", 'k:{"port":80,"protocol":"UDP"}', "f:port"),
         ("f:spec", "f:ports", 'k:{"port":80,"protocol":"UDP"}', "f:protocol"),
@@ -138,7 +143,7 @@ def test_managers_by_path_merge_the_entries_and_canonicalise_keys():
     assert by_path[("f:spec", "f:replicas")] == ["botcore-platform", "kubectl"]
     port = ("f:spec", "f:template", "f:spec", "f:containers", CONTAINER, "f:ports", PORT)
     assert by_path[port] == [OURS]  # the "." member of the element
-    assert by_path[port + ("f:containerPort",)] == [OURS]
+    assert by_path[(*port, "f:containerPort")] == [OURS]
 
 
 def test_managed_paths_skip_entries_of_other_field_types():
@@ -168,7 +173,9 @@ def test_no_drift_when_the_field_manager_owns_every_field():
 
 def test_a_scale_a_label_and_an_edit_are_drift_with_their_managers_and_values():
     image = ("f:spec", "f:template", "f:spec", "f:containers", CONTAINER, "f:image")
-    ours = without(without(applied_fields(), "f:spec", "f:replicas"), "f:metadata", "f:labels", "f:app.kubernetes.io/version")
+    ours = without(
+        without(applied_fields(), "f:spec", "f:replicas"), "f:metadata", "f:labels", "f:app.kubernetes.io/version"
+    )
     ours = without(ours, *image)
     obj = live(
         ("kubectl", {"f:spec": {"f:replicas": {}}}, {"subresource": "scale"}),
@@ -214,7 +221,12 @@ def test_a_removed_field_is_drift_owned_by_nobody():
 
 
 def test_secret_values_are_masked_on_both_sides():
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}, "data": {"token": "c2VjcmV0"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "ns"},
+        "data": {"token": "c2VjcmV0"},
+    }
     obj = copy.deepcopy(secret)
     obj["data"]["token"] = "aGFuZC1tYWRl"
     obj["metadata"]["managedFields"] = [{"manager": "kubectl-edit", "fieldsV1": {"f:data": {"f:token": {}}}}]
@@ -227,7 +239,10 @@ def test_secret_values_are_masked_on_both_sides():
     ("path", "expected"),
     [
         (("f:spec", "f:replicas"), (True, 3)),
-        (("f:spec", "f:template", "f:spec", "f:containers", CONTAINER, "f:ports", PORT, "f:containerPort"), (True, 8080)),
+        (
+            ("f:spec", "f:template", "f:spec", "f:containers", CONTAINER, "f:ports", PORT, "f:containerPort"),
+            (True, 8080),
+        ),
         (("f:spec", "f:template", "f:spec", "f:containers", 'k:{"name":"other"}', "f:image"), (False, None)),
         (("f:spec", "f:template", "f:spec", "f:containers", CONTAINER, "f:args", 'v:"--serve"'), (True, "--serve")),
         (("f:spec", "f:template", "f:spec", "f:containers", CONTAINER, "f:args", "i:1"), (False, None)),
@@ -239,8 +254,14 @@ def test_value_at(path, expected):
 
 
 def test_path_string():
-    assert mf.path_string(("f:metadata", "f:labels", "f:app.kubernetes.io/version")) == 'metadata.labels["app.kubernetes.io/version"]'
-    assert mf.path_string(("f:spec", "f:ports", 'k:{"port":80,"protocol":"TCP"}', "f:port")) == "spec.ports[port=80,protocol=TCP].port"
+    assert (
+        mf.path_string(("f:metadata", "f:labels", "f:app.kubernetes.io/version"))
+        == 'metadata.labels["app.kubernetes.io/version"]'
+    )
+    assert (
+        mf.path_string(("f:spec", "f:ports", 'k:{"port":80,"protocol":"TCP"}', "f:port"))
+        == "spec.ports[port=80,protocol=TCP].port"
+    )
 
 
 def test_drift_table_lists_fields_and_missing_objects():
@@ -249,8 +270,22 @@ def test_drift_table_lists_fields_and_missing_objects():
             "object": "Deployment ns/web",
             "state": "drifted",
             "fields": [
-                {"field": "spec.replicas", "manager": "kubectl", "ours": False, "live": 5, "live_present": True, "desired": 3},
-                {"field": "metadata.labels.x", "manager": None, "ours": False, "live": None, "live_present": False, "desired": "y"},
+                {
+                    "field": "spec.replicas",
+                    "manager": "kubectl",
+                    "ours": False,
+                    "live": 5,
+                    "live_present": True,
+                    "desired": 3,
+                },
+                {
+                    "field": "metadata.labels.x",
+                    "manager": None,
+                    "ours": False,
+                    "live": None,
+                    "live_present": False,
+                    "desired": "y",
+                },
             ],
         },
         {"object": "Service ns/web", "state": "missing", "reason": "not found", "fields": []},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import ClassVar
 from unittest import mock
 
 import pytest
@@ -41,10 +42,13 @@ class Resource:
 class Cluster:
     """The live objects by (kind, namespace, name); kinds not in ``served`` raise as an API that is not served."""
 
-    served = {"ConfigMap": True, "Secret": True, "Namespace": False}
+    # Kind -> namespaced.
+    served: ClassVar[dict] = {"ConfigMap": True, "Secret": True, "Namespace": False}
 
     def __init__(self, *objects):
-        self.objects = {(obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]): obj for obj in objects}
+        self.objects = {
+            (obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]): obj for obj in objects
+        }
         self.reads = []
         self.forbidden = set()
 
@@ -101,13 +105,22 @@ def test_a_field_another_manager_took_is_reported_with_both_values(run_module):
     (obj,) = result["objects"]
     assert (obj["object"], obj["state"], result["drifted"]) == ("ConfigMap ns/settings", "drifted", 1)
     (field,) = obj["fields"]
-    assert (field["field"], field["manager"], field["live"], field["desired"]) == ("data.mode", "kubectl-edit", "edited", "live")
+    assert (field["field"], field["manager"], field["live"], field["desired"]) == (
+        "data.mode",
+        "kubectl-edit",
+        "edited",
+        "live",
+    )
     assert "data.mode" in result["table"] and "kubectl-edit" in result["table"]
 
 
 def test_missing_objects_and_unserved_apis_are_missing_with_the_reason(run_module):
     cluster = Cluster()
-    gateway = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "gw", "namespace": "ns"}}
+    gateway = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "gw", "namespace": "ns"},
+    }
     result = run_module(cluster, [desired(configmap()), gateway])
     assert [(obj["state"], obj["reason"]) for obj in result["objects"]] == [
         ("missing", "not found"),
@@ -124,7 +137,12 @@ def test_a_cluster_scoped_object_is_read_without_its_namespace(run_module):
 
 
 def test_secret_values_never_leave_the_module(run_module):
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}, "data": {"token": "c2VjcmV0"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "ns"},
+        "data": {"token": "c2VjcmV0"},
+    }
     live = copy.deepcopy(secret)
     live["data"]["token"] = "aGFuZC1tYWRl"
     live["metadata"]["managedFields"] = [{"manager": "kubectl-edit", "fieldsV1": {"f:data": {"f:token": {}}}}]
