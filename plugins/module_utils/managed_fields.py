@@ -170,7 +170,7 @@ def value_at(obj, path):
     """``(True, value)`` at ``path`` in ``obj``, or ``(False, None)`` when it is not there."""
     value = obj
     for element in path:
-        kind, _, rest = element.partition(":")
+        kind, rest = element[:1], element[2:]
         if kind == "f" and isinstance(value, dict) and rest in value:
             value = value[rest]
         elif kind in ("k", "v", "i") and isinstance(value, list):
@@ -206,7 +206,7 @@ def path_string(path):
     """
     text = ""
     for element in path:
-        kind, _, rest = element.partition(":")
+        kind, rest = element[:1], element[2:]
         if kind == "f":
             text += f"[{json.dumps(rest)}]" if "." in rest or "/" in rest else ("." if text else "") + rest
         elif kind == "k":
