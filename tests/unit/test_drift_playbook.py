@@ -1,0 +1,48 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The drift operation renders what site.yml deploys: the same platform roles in the same order, each through a
+render entry point that sets ``__<role>_objects`` and writes nothing, after a validate entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+OPERATIONS_VARS = yaml.safe_load((REPO / "roles" / "operations" / "vars" / "main.yml").read_text())
+PLATFORM_ROLES = OPERATIONS_VARS["__operations_platform_roles"]
+ADDONS = yaml.safe_load((REPO / "playbooks" / "vars" / "site_roles.yml").read_text())["__site_addons"]
+WRITING_MODULES = {"kubernetes.core.k8s", "ansible.builtin.copy", "ansible.builtin.file", "ansible.builtin.template"}
+
+
+def deployed_roles(plays):
+    """The roles a site.yml deploy play imports or includes by a literal name, in order, without the add-ons."""
+    (deploy,) = [play for play in plays if play["name"] == "Deploy in order"]
+    roles = []
+    for task in deploy["tasks"]:
+        for action in ("ansible.builtin.import_role", "ansible.builtin.include_role"):
+            if action in task and task[action].get("tasks_from") == "deploy":
+                roles.append(task[action]["name"].removeprefix("botcore.platform."))
+    return [role for role in roles if role not in ADDONS]
+
+
+def test_the_platform_roles_are_site_yml_s_in_its_deploy_order():
+    assert deployed_roles(yaml.safe_load((REPO / "playbooks" / "site.yml").read_text())) == PLATFORM_ROLES
+
+
+def test_deployed_roles_sees_a_role_out_of_order():
+    plays = yaml.safe_load((REPO / "playbooks" / "site.yml").read_text())
+    (deploy,) = [play for play in plays if play["name"] == "Deploy in order"]
+    deploy["tasks"].reverse()
+    assert deployed_roles(plays) != PLATFORM_ROLES
+
+
+@pytest.mark.parametrize("role", PLATFORM_ROLES)
+def test_each_platform_role_validates_and_renders_into_its_fact_without_writing(role):
+    tasks = REPO / "roles" / role / "tasks"
+    assert (tasks / "validate.yml").is_file()
+    render = yaml.safe_load((tasks / "render.yml").read_text())
+    facts = [task["ansible.builtin.set_fact"] for task in render if "ansible.builtin.set_fact" in task]
+    assert any(f"__{role}_objects" in fact for fact in facts), f"{role}: render.yml sets no __{role}_objects"
+    assert not [task["name"] for task in render if WRITING_MODULES & task.keys()], f"{role}: render.yml writes"
