@@ -15,6 +15,17 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+try:
+    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+except ImportError:
+    # AnsibleK8SModule reports the missing library before any API call; these only keep the except clauses valid.
+    class DynamicApiError(Exception):
+        pass
+
+    class ResourceNotFoundError(Exception):
+        pass
+
+
 from ansible_collections.botcore.platform.plugins.module_utils.admission import (
     container_names,
     limit_defaults,
@@ -744,3 +755,73 @@ def table(rows):
     lines = [("CHECK", "RESULT", "NUMBERS")] + [(r["check"], r["result"], r["detail"]) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(2)]
     return [f"{line[0].ljust(widths[0])}  {line[1].ljust(widths[1])}  {line[2]}".rstrip() for line in lines]
+
+
+# --- the run ---------------------------------------------------------------------------------------------------
+
+
+class Cluster:
+    """What the preflight reads, on top of kubernetes.core's K8SClient (the dynamic client). Reads only, plus
+    SelfSubjectAccessReviews, which ask the API server a question and store nothing."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def version(self):
+        return self._client.client.version.get("kubernetes") or {}
+
+    def served(self, api_version, kind):
+        """{"resource", "namespaced"} of a kind the API server serves, or None."""
+        try:
+            resource = self._client.resource(kind, api_version)
+        except ResourceNotFoundError:
+            return None
+        return {"resource": resource.name, "namespaced": bool(resource.namespaced)}
+
+    def list(self, kind, api_version, namespace=None, **selectors):
+        try:
+            return self._client.resource(kind, api_version).get(namespace=namespace, **selectors).to_dict()["items"]
+        except DynamicApiError as exc:
+            where = f"in namespace {namespace}" if namespace else "cluster-wide"
+            raise PreflightError(f"listing {kind} {where}: {exc.status} {exc.reason}") from exc
+
+    def allowed(self, need):
+        """A SelfSubjectAccessReview of one need: may the identity of this connection do it?"""
+        attributes = {"group": need["group"], "resource": need["resource"], "verb": need["verb"]}
+        if need["namespace"]:
+            attributes["namespace"] = need["namespace"]
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        review = self._client.resource("SelfSubjectAccessReview", "authorization.k8s.io/v1").create(body=body)
+        return bool(review.to_dict().get("status", {}).get("allowed"))
+
+
+def run(cluster, components, pending, minimum_version, deletes=()):
+    """Read the cluster and run every check. Returns the rows (in the table's order) and the findings."""
+    served = {}
+    for api_version, kind in kinds(components) + [(d["api_version"], d["kind"]) for d in deletes]:
+        info = cluster.served(api_version, kind)
+        if info is not None:
+            served[f"{api_version}/{kind}"] = info
+    quotas, limit_ranges = {}, {}
+    for namespace in namespaces(components):
+        quotas[namespace] = cluster.list("ResourceQuota", "v1", namespace)
+        limit_ranges[namespace] = cluster.list("LimitRange", "v1", namespace)
+    needs = access_needs(components, served) + extra_needs(deletes, served)
+    checks = [
+        check_version(cluster.version(), minimum_version),
+        check_apis(components, served, set(pending)),
+        check_storage(components, cluster.list("StorageClass", "storage.k8s.io/v1")),
+        check_quota(components, quotas, limit_ranges),
+        check_nodes(
+            components,
+            cluster.list("Node", "v1"),
+            cluster.list("Pod", "v1", field_selector="status.phase!=Succeeded,status.phase!=Failed"),
+            limit_ranges,
+        ),
+        check_access(needs, [cluster.allowed(need) for need in needs]),
+    ]
+    return [row for row, _findings in checks], [finding for _row, findings in checks for finding in findings]
