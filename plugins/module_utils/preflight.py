@@ -16,13 +16,13 @@ import re
 from decimal import Decimal
 
 try:
-    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError
 except ImportError:
     # AnsibleK8SModule reports the missing library before any API call; these only keep the except clauses valid.
     class DynamicApiError(Exception):
         pass
 
-    class ResourceNotFoundError(Exception):
+    class NotFoundError(DynamicApiError):
         pass
 
 
@@ -384,7 +384,9 @@ def check_quota(components, live_quotas, live_limit_ranges):
                     totals[bound][key] = totals[bound].get(key, Decimal(0)) + workload[bound] * amount
         for _component, _what, _class, size, count in _claims_in(components, namespace):
             for bound in totals:
-                totals[bound]["persistentvolumeclaims"] = totals[bound].get("persistentvolumeclaims", 0) + count
+                totals[bound]["persistentvolumeclaims"] = (
+                    totals[bound].get("persistentvolumeclaims", Decimal(0)) + count
+                )
                 totals[bound]["requests.storage"] = totals[bound].get("requests.storage", Decimal(0)) + count * size
         for obj, source in quotas:
             name = _meta(obj).get("name", "")
@@ -766,17 +768,25 @@ class Cluster:
 
     def __init__(self, client):
         self._client = client
+        self._discovery = {}
 
     def version(self):
         return self._client.client.version.get("kubernetes") or {}
 
     def served(self, api_version, kind):
-        """{"resource", "namespaced"} of a kind the API server serves, or None."""
-        try:
-            resource = self._client.resource(kind, api_version)
-        except ResourceNotFoundError:
-            return None
-        return {"resource": resource.name, "namespaced": bool(resource.namespaced)}
+        """{"resource", "namespaced"} of a kind the API server serves, or None. One discovery request per group
+        version: the dynamic client's lookup re-reads the whole discovery on each miss, seconds for every CRD that
+        is not installed yet."""
+        if api_version not in self._discovery:
+            path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+            try:
+                self._discovery[api_version] = self._client.client.request("get", path).to_dict().get("resources") or []
+            except NotFoundError:
+                self._discovery[api_version] = []
+        for resource in self._discovery[api_version]:
+            if resource.get("kind") == kind and "/" not in resource.get("name", ""):
+                return {"resource": resource["name"], "namespaced": bool(resource.get("namespaced"))}
+        return None
 
     def list(self, kind, api_version, namespace=None, **selectors):
         try:
