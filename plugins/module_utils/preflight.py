@@ -304,10 +304,12 @@ def workloads(components):
         if kind not in WORKLOAD_KINDS + JOB_KINDS:
             continue
         meta = _meta(obj)
+        scaled = False
         if kind in JOB_KINDS:
             minimum, maximum = 0, int((obj.get("spec") or {}).get("parallelism", 1)) if kind == "Job" else 1
         else:
             replicas = int((obj.get("spec") or {}).get("replicas", 1))
+            scaled = (meta.get("namespace"), kind, meta.get("name")) in hpas
             minimum, maximum = hpas.get((meta.get("namespace"), kind, meta.get("name")), (replicas, replicas))
         found.append(
             {
@@ -318,15 +320,14 @@ def workloads(components):
                 "template": _pod_template(obj),
                 "minimum": minimum,
                 "maximum": maximum,
+                "setting": f"{component}_{'hpa' if scaled else 'replicas'}" if kind in WORKLOAD_KINDS else "",
             }
         )
     return found
 
 
 def _replicas_setting(workload):
-    if workload["kind"] in JOB_KINDS:
-        return f"{workload['component']}'s {workload['kind']}"
-    return f"{workload['component']}_replicas / {workload['component']}_hpa"
+    return workload["setting"] or f"{workload['component']}'s {workload['kind']}"
 
 
 # --- quota and limit range -------------------------------------------------------------------------------------

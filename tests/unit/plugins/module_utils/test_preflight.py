@@ -203,7 +203,7 @@ def test_quota_too_small_at_minimum_is_refused_with_the_numbers():
     _row, findings = p.check_quota(components, {}, {})
     assert blocking(findings) == [
         f"ResourceQuota q (namespace_quota) in {NS} allows requests.cpu 1500m, but the platform needs 2 at minimum "
-        "replicas (2 x 1 Deployment engine (core_engine_replicas / core_engine_hpa))"
+        "replicas (2 x 1 Deployment engine (core_engine_hpa))"
     ]
 
 
@@ -276,7 +276,7 @@ def test_nodes_too_small_at_minimum_are_refused_with_the_numbers():
         "the cluster cannot hold the platform at minimum replicas: 6 pods request 9 CPU and 6Gi memory on 2 "
         "schedulable node(s) w1, w2 with 8 CPU / 32Gi free; not used: master (taint "
         "node-role.kubernetes.io/control-plane:NoSchedule not tolerated); 2 pod(s) fit nowhere: 2 x Deployment "
-        "engine (1.5 CPU, 1Gi each; core_engine_replicas / core_engine_hpa)"
+        "engine (1.5 CPU, 1Gi each; core_engine_replicas)"
     ]
 
 
