@@ -113,7 +113,7 @@ def _result(findings):
 
 def group_version(api_version):
     """(group, version) of an apiVersion; the core group is empty."""
-    group, _, version = api_version.rpartition("/")
+    group, _slash, version = api_version.rpartition("/")
     return group, version
 
 
