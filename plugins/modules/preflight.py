@@ -56,7 +56,8 @@ attributes:
 options:
   components:
     description:
-      - The rendered objects of the run, by component (the role that renders them), a dict of lists of objects.
+      - The rendered objects of the run, by component (the role that renders them), a dict of lists of objects; a
+        component that is null is left out (not rendered in this run).
       - Pass Secrets redacted (C(botcore.platform.redact_secrets)); only their kind, name and namespace are read.
     type: dict
     required: true
@@ -190,7 +191,8 @@ def argspec():
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
     params = module.params
-    components = params["components"]
+    # A component that this run does not render (--tags) comes as null.
+    components = {component: objects for component, objects in params["components"].items() if objects is not None}
     for component, objects in components.items():
         if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
             module.fail_json(msg=f"components: {component} must be a list of objects")

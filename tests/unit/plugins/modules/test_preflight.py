@@ -108,3 +108,9 @@ def test_components_that_are_not_lists_of_objects_fail_before_any_api_call(run_m
     result = run_module(cluster, components={"core_engine": "oops"})
     assert result["msg"] == "components: core_engine must be a list of objects"
     assert cluster.calls == 0
+
+
+def test_components_not_rendered_come_as_null_and_are_left_out(run_module):
+    result = run_module(Cluster("4"), components={"core_engine": [ENGINE], "dashboard": None})
+    assert not result.get("failed")
+    assert "1 kinds" in result["table"][2]
