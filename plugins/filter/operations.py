@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.botcore.platform.plugins.module_utils.quantity import (
-    format_quantity,
-    parse_integer,
-    parse_quantity,
+from ansible_collections.botcore.platform.plugins.module_utils.admission import (
+    container_names,
+    limit_defaults,
+    limit_range_violations,
+    pod_amounts,
+    show,
 )
+from ansible_collections.botcore.platform.plugins.module_utils.quantity import parse_integer, parse_quantity
 
-_RESOURCES = ("cpu", "memory")
-_SECTIONS = ("requests", "limits")
 # ResourceQuota keys that count per pod, and the key of the per-pod amount each one charges.
 _QUOTA_KEYS = {
     "pods": "pods",
@@ -58,50 +58,6 @@ def _quantity(value, what):
         raise AnsibleFilterError(f"{what}: {exc}") from exc
 
 
-def _limit_defaults(limit_ranges):
-    """The Container defaults of the LimitRanges, as the LimitRanger admission plugin fills them in."""
-    defaults = {"requests": {}, "limits": {}}
-    for limit_range in limit_ranges:
-        for limit in (limit_range.get("spec") or {}).get("limits") or []:
-            if limit.get("type") == "Container":
-                defaults["limits"].update(limit.get("default") or {})
-                defaults["requests"].update(limit.get("defaultRequest") or {})
-    return defaults
-
-
-def _container_amounts(container, defaults):
-    """A container's requests and limits as admitted: defaults filled in, a missing request taken from its limit."""
-    resources = container.get("resources") or {}
-    given = {section: dict(resources.get(section) or {}) for section in _SECTIONS}
-    amounts = {}
-    for resource in _RESOURCES:
-        # API defaulting copies a given limit to a missing request before LimitRanger fills in its defaults.
-        request = given["requests"].get(resource, given["limits"].get(resource, defaults["requests"].get(resource)))
-        limit = given["limits"].get(resource, defaults["limits"].get(resource))
-        for section, value in (("requests", request), ("limits", limit)):
-            if value is not None:
-                amounts[f"{section}.{resource}"] = _quantity(
-                    value, f"container {container.get('name')} {section}.{resource}"
-                )
-    return amounts
-
-
-def _pod_amounts(pod_spec, defaults):
-    """What one pod charges to a quota: the sum over its containers, or its largest init container if larger."""
-    per_container = [_container_amounts(c, defaults) for c in pod_spec.get("containers") or []]
-    per_init = [_container_amounts(c, defaults) for c in pod_spec.get("initContainers") or []]
-    keys = {key for amounts in per_container + per_init for key in amounts}
-    pod = {"pods": Decimal(1)}
-    for key in keys:
-        total = sum((amounts.get(key, Decimal(0)) for amounts in per_container), Decimal(0))
-        pod[key] = max([total] + [amounts.get(key, Decimal(0)) for amounts in per_init])
-    return pod, per_container + per_init
-
-
-def _show(key, amount):
-    return format_quantity(amount, binary=key.endswith("memory"))
-
-
 def scale_errors(workload, replicas, quotas, limit_ranges, varname):
     """Return why ``replicas`` replicas of a live Deployment or StatefulSet would not fit the namespace.
 
@@ -125,7 +81,10 @@ def scale_errors(workload, replicas, quotas, limit_ranges, varname):
     if added <= 0:
         return []
     pod_spec = ((spec.get("template") or {}).get("spec")) or {}
-    pod, containers = _pod_amounts(pod_spec, _limit_defaults(limit_ranges))
+    try:
+        pod, containers = pod_amounts(pod_spec, limit_defaults(limit_ranges))
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
     errors = []
     for quota in quotas:
         name = (quota.get("metadata") or {}).get("name", "")
@@ -140,8 +99,8 @@ def scale_errors(workload, replicas, quotas, limit_ranges, varname):
             needed = used_amount + added * pod[charge]
             if needed > allowed_amount:
                 errors.append(
-                    f"{varname}: {target} replicas of {label} (now {current}) need {_show(key, needed)} {key} in the "
-                    f"namespace ({_show(key, used_amount)} used now + {added} x {_show(key, pod[charge])} a pod) "
+                    f"{varname}: {target} replicas of {label} (now {current}) need {show(key, needed)} {key} in the "
+                    f"namespace ({show(key, used_amount)} used now + {added} x {show(key, pod[charge])} a pod) "
                     f"but ResourceQuota {name} allows {allowed}"
                 )
     errors.extend(_limit_range_errors(pod, containers, pod_spec, limit_ranges, label, varname))
@@ -149,32 +108,12 @@ def scale_errors(workload, replicas, quotas, limit_ranges, varname):
 
 
 def _limit_range_errors(pod, containers, pod_spec, limit_ranges, label, varname):
-    """Containers and pods outside a LimitRange's min and max would be rejected when the new pods are created."""
-    names = [c.get("name") for c in (pod_spec.get("containers") or []) + (pod_spec.get("initContainers") or [])]
-    errors = []
-    for limit_range in limit_ranges:
-        range_name = (limit_range.get("metadata") or {}).get("name", "")
-        for limit in (limit_range.get("spec") or {}).get("limits") or []:
-            if limit.get("type") == "Container":
-                subjects = [(f"container {n}", amounts) for n, amounts in zip(names, containers, strict=True)]
-            elif limit.get("type") == "Pod":
-                subjects = [("the pod", pod)]
-            else:
-                continue
-            for subject, amounts in subjects:
-                for bound, keys in (("max", ("limits", "requests")), ("min", ("requests", "limits"))):
-                    for resource, value in sorted((limit.get(bound) or {}).items()):
-                        edge = _quantity(value, f"LimitRange {range_name} {bound}.{resource}")
-                        for section in keys:
-                            amount = amounts.get(f"{section}.{resource}")
-                            if amount is None or (amount <= edge if bound == "max" else amount >= edge):
-                                continue
-                            relation = "above" if bound == "max" else "below"
-                            errors.append(
-                                f"{varname}: new pods of {label} would be rejected: {subject} {section}.{resource} "
-                                f"{_show(resource, amount)} is {relation} LimitRange {range_name} {bound} {value}"
-                            )
-    return errors
+    """Containers and pods outside a LimitRange's bounds would be rejected when the new pods are created."""
+    try:
+        found = limit_range_violations(pod, containers, container_names(pod_spec), limit_ranges)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+    return [f"{varname}: new pods of {label} would be rejected: {sentence}" for sentence in found]
 
 
 def _conditions(obj):

@@ -22,7 +22,7 @@ AWX_PLAYBOOK = REPO / "playbooks" / "awx.yml"
 TEMPLATES = yaml.safe_load((REPO / "playbooks" / "vars" / "awx_job_templates.yml").read_text())["awx_job_templates"]
 REGISTRY = yaml.safe_load((REPO / "roles" / "platform" / "defaults" / "main.yml").read_text())["platform_services"]
 SETTINGS = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())
-# The playbooks AWX runs: deploy and the day-2 operations.
+# The playbooks AWX runs: deploy, its preflight alone and the day-2 operations.
 PLAYBOOKS = {
     "site.yml",
     "playbooks/scale.yml",
@@ -33,6 +33,7 @@ PLAYBOOKS = {
     "playbooks/drift.yml",
     "playbooks/backup.yml",
     "playbooks/restore.yml",
+    "playbooks/preflight.yml",
 }
 ROLE_ACTIONS = {
     f"{prefix}{action}" for prefix in ("", "ansible.builtin.") for action in ("import_role", "include_role")

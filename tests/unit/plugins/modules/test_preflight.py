@@ -1,0 +1,118 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""botcore.platform.preflight's main(): strict fails on a blocking finding with the table, warn only warns, a
+cluster that fits passes, bad input fails before any API call."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.botcore.platform.plugins.modules import preflight as preflight_module
+
+NS = "bot-core-production"
+ENGINE = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "engine", "namespace": NS},
+    "spec": {
+        "replicas": 2,
+        "template": {
+            "metadata": {"labels": {"app": "engine"}},
+            "spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]},
+        },
+    },
+}
+
+
+class Cluster:
+    """What Cluster reads, from memory: a served Deployment API, nodes of ``cpu`` each, every access allowed."""
+
+    def __init__(self, cpu):
+        self.cpu = cpu
+        self.calls = 0
+
+    def version(self):
+        return {"gitVersion": "v1.37.2"}
+
+    def served(self, api_version, kind):
+        self.calls += 1
+        return {"resource": "deployments", "namespaced": True} if kind == "Deployment" else None
+
+    def list(self, kind, api_version, namespace=None, **selectors):
+        self.calls += 1
+        if kind == "Node":
+            node = {
+                "metadata": {"name": "n"},
+                "spec": {},
+                "status": {"allocatable": {"cpu": self.cpu, "memory": "8Gi"}},
+            }
+            return [node]
+        return []
+
+    def allowed(self, need):
+        self.calls += 1
+        return True
+
+
+@pytest.fixture
+def run_module(capsys):
+    def run(cluster, **args):
+        args = {"components": {"core_engine": [ENGINE]}, **args}
+        with (
+            patch_module_args(args),
+            mock.patch.object(preflight_module, "get_api_client", return_value=None),
+            mock.patch.object(preflight_module, "Cluster", return_value=cluster),
+            pytest.raises(SystemExit) as exited,
+        ):
+            preflight_module.main()
+        result = json.loads(capsys.readouterr().out)
+        assert (exited.value.code != 0) == bool(result.get("failed"))
+        return result
+
+    return run
+
+
+def test_a_cluster_that_fits_passes_with_the_table(run_module):
+    result = run_module(Cluster("4"))
+    assert not result.get("failed") and result["changed"] is False
+    assert result["blocking"] == []
+    assert [line.split()[0] for line in result["table"]] == [
+        "CHECK",
+        "version",
+        "apis",
+        "storage",
+        "quota",
+        "nodes",
+        "access",
+    ]
+
+
+def test_strict_fails_on_a_blocking_finding_naming_it(run_module):
+    result = run_module(Cluster("1"))
+    assert result["failed"] is True
+    assert result["msg"].startswith("preflight refused the run (1 blocking): the cluster cannot hold the platform")
+    assert len(result["table"]) == 7
+
+
+def test_warn_reports_the_finding_and_does_not_fail(run_module):
+    # ansible-core keeps warnings in process-wide state that other tests' modules share: look at the calls instead.
+    with mock.patch.object(preflight_module.AnsibleK8SModule, "warn") as warn:
+        result = run_module(Cluster("1"), mode="warn")
+    assert not result.get("failed")
+    messages = [call.args[0] for call in warn.call_args_list]
+    assert any(m.startswith("preflight nodes: the cluster cannot hold the platform at minimum") for m in messages)
+
+
+def test_components_that_are_not_lists_of_objects_fail_before_any_api_call(run_module):
+    cluster = Cluster("4")
+    result = run_module(cluster, components={"core_engine": "oops"})
+    assert result["msg"] == "components: core_engine must be a list of objects"
+    assert cluster.calls == 0
+
+
+def test_components_not_rendered_come_as_null_and_are_left_out(run_module):
+    result = run_module(Cluster("4"), components={"core_engine": [ENGINE], "dashboard": None})
+    assert not result.get("failed")
+    assert "1 kinds" in result["table"][2]
