@@ -31,7 +31,7 @@ def main(argv=None) -> int:
                 args.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(providers.kubeconfig_path(), args.kubeconfig)
         elif args.command == "down":
-            providers.down()
+            print(providers.down(), file=sys.stderr)
         elif args.command == "status":
             state = providers.status()
             print(json.dumps(state, indent=2))

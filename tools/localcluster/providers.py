@@ -63,14 +63,20 @@ def up(topology: str) -> None:
         _kubectl("get", "--raw=/readyz", capture_output=True)
 
 
-def down() -> None:
+def down() -> str:
+    """Stop the cluster; return what was done, for the user."""
     provider = name()
     if provider == "local":
+        if not state_dir().exists():
+            return f"no local cluster at {state_dir()}: nothing to stop"
+        running = [n for n, s in local.status()["processes"].items() if s == "running"]
         local.down()
-    elif provider == "kind":
+        return f"stopped the local cluster ({len(running)} of {len(local.ORDER)} processes ran) and removed {state_dir()}"
+    if provider == "kind":
         _kind("delete", "cluster", "--name", KIND_NAME)
         shutil.rmtree(state_dir(), ignore_errors=True)
-    # An existing cluster is not ours to stop.
+        return f"deleted the kind cluster {KIND_NAME}"
+    return f"an existing cluster ({kubeconfig_path()}) is not ours to stop: left running"
 
 
 def status() -> dict:
