@@ -37,7 +37,12 @@ VAULT = {
 
 def localcluster(env, *args):
     return subprocess.run(
-        [sys.executable, "-m", "tools.localcluster", *args], cwd=REPO, env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-m", "tools.localcluster", *args],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
@@ -55,7 +60,9 @@ def cluster(tmp_path_factory):
         crds = sorted(CRDS.glob("*.yaml"))
         assert crds, f"no CRD in {CRDS}: set BOTCORE_CRDS_DIR"
         subprocess.run(
-            [*kubectl, "apply", "--server-side", *(f"--filename={crd}" for crd in crds)], check=True, capture_output=True
+            [*kubectl, "apply", "--server-side", *(f"--filename={crd}" for crd in crds)],
+            check=True,
+            capture_output=True,
         )
         subprocess.run(
             [*kubectl, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"],

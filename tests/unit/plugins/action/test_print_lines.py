@@ -24,8 +24,7 @@ def collections(tmp_path_factory):
 def playbook(collections, tmp_path, args, *extra):
     path = tmp_path / "play.yml"
     path.write_text(
-        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        f"    - botcore.platform.print_lines: {args}\n"
+        f"- hosts: localhost\n  gather_facts: false\n  tasks:\n    - botcore.platform.print_lines: {args}\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="false", NO_COLOR="1")
