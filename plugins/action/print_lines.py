@@ -21,7 +21,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         lines = ([args["title"]] if args["title"] else []) + args["lines"]
         # Display proxies a worker's output to the controller's, which prints it before the task's result.
         display.display("\n".join(lines))

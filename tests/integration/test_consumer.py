@@ -86,7 +86,9 @@ def project(tmp_path_factory, cluster):
     env.update(HOME=str(home), KUBECONFIG=cluster["kubeconfig"], ANSIBLE_FORCE_COLOR="false", NO_COLOR="1")
 
     def run(*argv):
-        done = subprocess.run([str(BIN / argv[0]), *argv[1:]], cwd=project, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [str(BIN / argv[0]), *argv[1:]], cwd=project, env=env, capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0, f"{' '.join(argv)}:\n{done.stdout[-5000:]}\n{done.stderr[-3000:]}"
         return done.stdout
 

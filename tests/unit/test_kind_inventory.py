@@ -79,6 +79,10 @@ def pod_templates(objects):
             yield namespace, spec["jobTemplate"]["spec"]["template"]["spec"], 1
 
 
+def pods(objects):
+    return [pod for _namespace, pod, _count in pod_templates(objects)]
+
+
 def requests(container, resource):
     return parse_quantity(str(container.get("resources", {}).get("requests", {}).get(resource, "0")))
 
@@ -170,17 +174,12 @@ def test_the_front_door_is_on_the_node_ports_the_provider_maps(rendered):
 def test_the_readme_loads_every_image_the_cluster_cannot_pull(rendered):
     images = {
         c["image"]
-        for _, pod, _ in pod_templates(rendered[0])
+        for pod in pods(rendered[0])
         for c in pod["containers"] + pod.get("initContainers", [])
         if c["image"].startswith("registry.local/")
     }
     assert len(images) == 3
-    pull = {
-        c.get("imagePullPolicy")
-        for _, pod, _ in pod_templates(rendered[0])
-        for c in pod["containers"]
-        if c["image"] in images
-    }
+    pull = {c.get("imagePullPolicy") for pod in pods(rendered[0]) for c in pod["containers"] if c["image"] in images}
     assert pull == {"IfNotPresent"}, "a loaded image must never be pulled"
     readme = (REPO / "README.md").read_text()
     loaded = set(re.findall(r"^kind load docker-image (registry\.local/\S+) ", readme, re.M))

@@ -34,7 +34,7 @@ class Recorder:
         return subprocess.CompletedProcess(argv, 0, stdout="", stderr="")
 
     def argvs(self):
-        return [argv for argv, _ in self.calls]
+        return [call[0] for call in self.calls]
 
 
 @pytest.fixture
@@ -45,14 +45,14 @@ def kind(monkeypatch, tmp_path):
     for var in ("KIND_EXPERIMENTAL_PROVIDER", "KIND_NODE_IMAGE"):
         monkeypatch.delenv(var, raising=False)
     tools = {"kind": "/usr/bin/kind", "docker": "/usr/bin/docker", "podman": "/usr/bin/podman", "kubectl": "/k/kubectl"}
-    monkeypatch.setattr(providers.shutil, "which", lambda tool: tools.get(tool))
+    monkeypatch.setattr(providers.shutil, "which", tools.get)
     recorder = Recorder()
     monkeypatch.setattr(providers.subprocess, "run", recorder)
     return recorder, tools, tmp_path
 
 
 def test_up_creates_a_pinned_single_node_cluster_on_127_0_0_1(kind):
-    recorder, _, tmp_path = kind
+    recorder, tmp_path = kind[0], kind[2]
     providers.up("default")
     name = providers.kind_name()
     kubeconfig = str(tmp_path / "state" / "kind-kubeconfig")
@@ -104,7 +104,7 @@ def test_the_cluster_name_follows_the_state_directory_and_the_offset(kind, monke
 
 
 def test_without_kubectl_up_fails_naming_it_before_kind_runs(kind):
-    recorder, tools, _ = kind
+    recorder, tools = kind[0], kind[1]
     del tools["kubectl"]
     with pytest.raises(local.ClusterError, match="needs `kubectl` on PATH"):
         providers.up("default")
@@ -112,7 +112,7 @@ def test_without_kubectl_up_fails_naming_it_before_kind_runs(kind):
 
 
 def test_podman_is_used_when_docker_is_missing(kind):
-    recorder, tools, _ = kind
+    recorder, tools = kind[0], kind[1]
     del tools["docker"]
     providers.up("default")
     kind_calls = [kw for argv, kw in recorder.calls if argv[0] == "kind"]

@@ -109,8 +109,8 @@ def binary(tool: str) -> Path:
     return Path(found)
 
 
-def _kubectl(*args, **kw):
-    return subprocess.run([str(binary("kubectl")), f"--kubeconfig={kubeconfig_path()}", *args], **{"check": True, **kw})
+def _kubectl(*args, check=True, **kw):
+    return subprocess.run([str(binary("kubectl")), f"--kubeconfig={kubeconfig_path()}", *args], check=check, **kw)
 
 
 FAST_SSD_FOR_KIND = """\
