@@ -34,6 +34,7 @@ attributes:
     support: none
   platform:
     description: Runs on the controller.
+    support: full
     platforms: all
 """
 
