@@ -139,3 +139,12 @@ def test_the_example_deploys_with_its_vault_and_a_rerun_changes_nothing(project,
     assert all(w["status"].get("readyReplicas") == w["spec"]["replicas"] for w in workloads), workloads
     second = deploy(project)
     assert RECAP.search(second)["changed"] == "0", second[-5000:]
+
+
+def test_day_2_by_fqcn_prints_the_status_table_as_lines(project):
+    out = project["run"](
+        "ansible-playbook", "botcore.platform.status", "--vault-password-file", str(project["password"])
+    )
+    assert "\nproduction: namespace bot-core-production\nCOMPONENT " in out, out[-3000:]
+    assert re.search(r"^mongodb\s+StatefulSet/mongodb\s+3/3\s", out, re.M), out[-3000:]
+    assert '"COMPONENT' not in out
