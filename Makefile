@@ -22,7 +22,7 @@ RENDER_DIR := $(CURDIR)/build/manifests
 # checkov has a virtual environment of its own: see requirements-checkov.txt.
 CHECKOV_VENV := $(CACHE)/venv-checkov-$(shell cat requirements-checkov.txt | sha256sum | cut -c1-12)
 
-.PHONY: help setup demo test lint sanity units integration molecule cluster-build cluster-up cluster-down kubeconfig status render checkov bench ee
+.PHONY: help setup shell run demo test lint sanity units integration molecule cluster-build cluster-up cluster-down kubeconfig status render checkov bench ee
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -44,20 +44,32 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/botcore/platform ## install the pinned Python tools
 
+# The environment every target runs in: the virtual environment first on PATH, and the checkout as the only
+# botcore.platform (ANSIBLE_COLLECTIONS_PATH names the link to it, so no copy under ~/.ansible/collections is read).
+shell: setup ## a shell with the virtual environment and this checkout as botcore.platform (exit leaves it)
+	@echo "botcore.platform from $(CURDIR); ansible $$(ansible --version | head -1 | sed 's/.*core //;s/]//'); exit to leave" >&2
+	@$${SHELL:-/bin/bash} -i
+
+CMD ?= ansible-playbook --version
+run: setup ## run CMD in that environment, e.g. make run CMD='ansible-doc -t role -l botcore.platform'
+	@$(CMD)
+
 cluster-build: setup ## build (or reuse) the local cluster binaries
 	@$(CLUSTER) build
 
 cluster-up: setup ## start the local cluster (BOTCORE_CLUSTER_PROVIDER=local|kind|existing)
 	@$(CLUSTER) up
 
-cluster-down: setup ## stop the local cluster and remove its state
+cluster-down: setup ## stop the local cluster and remove its state (says what it stopped)
 	@$(CLUSTER) down
 
 kubeconfig: setup ## print the path of the cluster's kubeconfig and nothing else
 	@$(CLUSTER) kubeconfig
 
-status: setup ## print the state of the cluster processes
-	@$(CLUSTER) status
+# The CLI exits 3 when the API is not ready: an answer, not a failure of the target.
+status: setup ## print the state of the cluster processes; exits 0 on a stopped cluster
+	@$(CLUSTER) status || { rc=$$?; [ $$rc -eq 3 ] || exit $$rc; \
+	  echo "make status: the cluster's API is not ready (stopped or starting); make cluster-up starts it" >&2; }
 
 # The add-ons' charts and release files from an offline mirror (charts/<chart>-<version>.tgz,
 # gateway-api/<version>/standard-install.yaml): ../shared when it exists; empty reads the upstream sources.
@@ -103,10 +115,11 @@ molecule: setup cluster-build ## the Molecule scenarios against the local cluste
 
 # Render mode reads no cluster and needs no vault: the secrets role skips its lookup and redacts every value.
 # The directory is emptied first so that objects no longer rendered do not linger.
-render: setup ## write inventories/production's manifests to build/manifests, touching no cluster
+INVENTORY ?= inventories/production
+render: setup ## write an inventory's manifests (INVENTORY=..., default inventories/production) to build/manifests, touching no cluster
 	@rm -rf $(RENDER_DIR)
-	ansible-playbook site.yml -i inventories/production -e platform_render_dir=$(RENDER_DIR)
-	@echo "render: $$(find $(RENDER_DIR) -name '*.yaml' | wc -l) component files, $$(cat $(RENDER_DIR)/*/*.yaml | grep -c '^kind: ') objects in $(RENDER_DIR)"
+	ansible-playbook site.yml -i $(INVENTORY) -e platform_render_dir=$(RENDER_DIR)
+	@echo "render: $(INVENTORY): $$(find $(RENDER_DIR) -name '*.yaml' | wc -l) component files, $$(cat $(RENDER_DIR)/*/*.yaml | grep -c '^kind: ') objects in $(RENDER_DIR)"
 
 # --skip-download: no Prisma Cloud guidelines to fetch (unreachable offline); skips name CKV_ ids, which need none.
 checkov: render $(CHECKOV_VENV)/.installed ## checkov on the rendered manifests; any failed check fails

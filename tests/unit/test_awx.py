@@ -74,8 +74,10 @@ def argument_spec(role, entry):
     assert (namespace, collection) == ("botcore", "platform"), f"{role} is not a role of this collection"
     specs = load(REPO / "roles" / name / "meta" / "argument_specs.yml")["argument_specs"]
     if entry == "deploy":
-        # main without its validation, which site.yml runs for every role first (the validate entry point is main's).
-        assert specs.get("validate") == specs["main"], f"role {name}: deploy needs a validate entry point like main"
+        # main without its validation, which site.yml runs for every role first (validate takes main's options).
+        assert specs.get("validate", {}).get("options") == specs["main"].get("options"), (
+            f"role {name}: deploy needs a validate entry point with main's options"
+        )
         entry = "main"
     assert entry in specs, f"role {name} has no entry point {entry}; it has {sorted(specs)}"
     return specs[entry].get("options", {})

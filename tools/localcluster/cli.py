@@ -19,7 +19,7 @@ def main(argv=None) -> int:
     sub.add_parser("down", help="stop exactly the processes `up` started and remove the cluster state")
     sub.add_parser("status", help="print the cluster state as JSON; exit 3 when the API is not ready")
     sub.add_parser("kubeconfig", help="print the kubeconfig path and nothing else")
-    p_bin = sub.add_parser("bin", help="print the path of a built binary (kubectl, helm, ...)")
+    p_bin = sub.add_parser("bin", help="print the path of a binary (kubectl, helm, ...): built, or kind's from PATH")
     p_bin.add_argument("binary")
     args = parser.parse_args(argv)
     try:
@@ -31,7 +31,7 @@ def main(argv=None) -> int:
                 args.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(providers.kubeconfig_path(), args.kubeconfig)
         elif args.command == "down":
-            providers.down()
+            print(providers.down(), file=sys.stderr)
         elif args.command == "status":
             state = providers.status()
             print(json.dumps(state, indent=2))
@@ -39,7 +39,7 @@ def main(argv=None) -> int:
         elif args.command == "kubeconfig":
             print(providers.kubeconfig_path())
         elif args.command == "bin":
-            print(build.binary(args.binary))
+            print(providers.binary(args.binary))
     except local.ClusterError as exc:
         print(f"localcluster: {exc}", file=sys.stderr)
         return 1

@@ -21,7 +21,19 @@ def test_every_role_has_a_nested_spec_with_main_and_validate(role):
     specs = load(role / "meta" / "argument_specs.yml")["argument_specs"]
     assert "main" in specs
     if (role / "tasks" / "validate.yml").exists():
-        assert specs["validate"] == specs["main"], "the validate entry point must be the main spec (a YAML alias)"
+        validate = specs["validate"]
+        assert validate["options"] == specs["main"]["options"], "validate takes main's options (a YAML alias)"
+        # Described as what it is: a check that deploys nothing, not a second copy of main's description.
+        assert validate["short_description"] == f"Checks the {role.name} role's input and changes nothing."
+        assert validate["description"] != specs["main"].get("description")
+
+
+# Building blocks of the other roles, which a user does not call: ansible-doc says so first.
+@pytest.mark.parametrize("role", ["apply", "helm_release"])
+def test_internal_roles_say_so(role):
+    main = load(ROLES[0].parent / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]
+    assert main["short_description"].startswith("Internal: ")
+    assert main["description"][0].startswith("Internal building block of ")
 
 
 SERVICE_ROLES = ("core_engine", "ai_service", "dashboard")
