@@ -190,6 +190,8 @@ def run(api, items, check_mode):
         "changed": any(item["created"] or item["rotated"] for item in results),
         # Base64, as a Secret's data: Ansible masks every occurrence of a no_log input in a result, values included.
         "data": {item["name"]: {key: encode(value) for key, value in item["values"].items()} for item in results},
-        "secrets": [{key: item[key] for key in ("name", "namespace", "created", "kept", "rotated")} for item in results],
+        "secrets": [
+            {key: item[key] for key in ("name", "namespace", "created", "kept", "rotated")} for item in results
+        ],
         "diff": [item["diff"] for item in results if item["diff"]["before"] != item["diff"]["after"]],
     }
