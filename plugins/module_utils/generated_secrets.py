@@ -179,7 +179,7 @@ def ensure(api, item, check_mode):
             continue  # someone wrote first: the keys they created keep their values
         return result
     raise SecretError(
-        f"Secret {namespace}/{name} changed under each of {ATTEMPTS} writes: is a run without the deploy lock writing it?"
+        f"Secret {namespace}/{name} changed under each of {ATTEMPTS} writes: does a run without the lock write it?"
     )
 
 

@@ -27,7 +27,12 @@ SETTINGS = {"platform_prerequisites": [], "platform_ingress_provider": "nginx", 
 
 def localcluster(env, *args):
     return subprocess.run(
-        [sys.executable, "-m", "tools.localcluster", *args], cwd=REPO, env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-m", "tools.localcluster", *args],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
@@ -51,7 +56,9 @@ def cluster(tmp_path_factory):
         kubeconfig = localcluster(env, "kubeconfig")
         kubectl = [localcluster(env, "bin", "kubectl"), f"--kubeconfig={kubeconfig}"]
         subprocess.run([*kubectl, "apply", "--server-side", "-f", str(CRDS)], check=True, capture_output=True)
-        subprocess.run([*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True)
+        subprocess.run(
+            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
+        )
         yield {
             "kubectl": kubectl,
             "settings": settings,
