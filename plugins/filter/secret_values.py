@@ -15,7 +15,10 @@ from ansible.errors import AnsibleFilterError
 _ALPHABET = string.ascii_letters + string.digits
 
 # Where a key's value comes from on this run, in the order of precedence.
-PROVIDED, ROTATED, KEPT, GENERATED = "provided", "rotated", "kept", "generated"
+PROVIDED = "provided"
+ROTATED = "rotated"
+KEPT = "kept"
+GENERATED = "generated"
 
 # Values that stand for an external key without being one: the spec's (YOUR_BINANCE_API_KEY, ..._HERE), the usual
 # changeme, and the placeholders this collection generates outside production (<environment>-placeholder-...).

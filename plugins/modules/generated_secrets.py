@@ -14,7 +14,7 @@ author:
   - Bot Core platform team (@botcore)
 description:
   - Writes the keys of Secrets whose values a run generated, so that a generated value never overwrites one that is
-    there: a key in O(secrets[].create) is written only when the Secret or the key does not exist yet. The Secret is
+    there. A key in O(secrets[].create) is written only when the Secret or the key does not exist yet. The Secret is
     created (which fails when it exists) or the key added by a merge patch carrying the C(resourceVersion) read
     (which fails when anyone wrote since); on either failure the module reads the Secret again, and every key that
     exists by then keeps the value in the cluster.
@@ -45,7 +45,6 @@ options:
     type: list
     elements: dict
     required: true
-    no_log: false
     suboptions:
       name:
         description: The Secret's name.
@@ -56,15 +55,13 @@ options:
         type: str
         required: true
       create:
-        description: Key -> generated value, written only where the key is missing or empty.
+        description: Key -> generated value, written only where the key is missing or empty. Not logged.
         type: dict
         default: {}
-        no_log: true
       replace:
-        description: Key -> rotated value, written unless the key holds it already.
+        description: Key -> rotated value, written unless the key holds it already. Not logged.
         type: dict
         default: {}
-        no_log: true
   field_manager:
     description:
       - The field manager of the writes. It must differ from the one that server-side applies the whole Secret,

@@ -89,7 +89,7 @@ def start(cluster, playbook, *extra):
 
 
 def finish(process, timeout=900):
-    output, _ = process.communicate(timeout=timeout)
+    output = process.communicate(timeout=timeout)[0]
     recap = re.search(r"changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", output)
     return process.returncode, output, (int(recap[1]), int(recap[2])) if recap else None
 

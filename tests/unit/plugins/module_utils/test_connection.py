@@ -15,13 +15,9 @@ def refused():
 
 
 def test_a_refused_connection_is_found_with_its_server_through_a_wrapping_exception():
-    try:
-        try:
-            raise refused()
-        except MaxRetryError as exc:
-            raise RuntimeError("discovery failed") from exc
-    except RuntimeError as wrapped:
-        cause, server = unreachable(wrapped)
+    wrapped = RuntimeError("discovery failed")
+    wrapped.__cause__ = refused()
+    cause, server = unreachable(wrapped)
     assert isinstance(cause, NewConnectionError)
     assert server == "https://127.0.0.1:6443"
 
