@@ -107,7 +107,12 @@ def render_for_kubectl(env, directory):
         env,
     )[0]
     # The Namespace must exist before the objects in it: apply the components in the order site.yml deploys them.
-    deploy = yaml.safe_load((REPO / "playbooks/site.yml").read_text())[1]["tasks"]
+    # The deploy play's tasks are in the block that holds the deploy lock.
+    deploy = [
+        t
+        for task in yaml.safe_load((REPO / "playbooks/site.yml").read_text())[1]["tasks"]
+        for t in task.get("block", [task])
+    ]
     roles = [
         task[action]["name"].removeprefix("botcore.platform.")
         for task in deploy

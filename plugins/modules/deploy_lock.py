@@ -99,6 +99,11 @@ options:
     description:
       - The name of the Lease; by default C(botcore-platform-deploy-<namespace>).
     type: str
+  cluster:
+    description:
+      - The cluster's name for messages, e.g. the inventory host. When the API cannot be reached, the module fails
+        naming it, the server URL and that a rerun continues where the run stopped.
+    type: str
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0
@@ -194,6 +199,7 @@ import getpass
 import os
 import socket
 
+from ansible_collections.botcore.platform.plugins.module_utils.connection import unreachable, unreachable_message
 from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import Api, LockError, lease_name, run
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -211,6 +217,7 @@ LOCK_ARG_SPEC = {
     "break": {"type": "bool", "default": False},
     "lock_namespace": {"type": "str", "default": "default"},
     "lock_name": {"type": "str"},
+    "cluster": {"type": "str"},
 }
 
 
@@ -241,8 +248,13 @@ def main():
         result = run(Api(get_api_client(module=module)), params, module.check_mode)
     except LockError as exc:
         module.fail_json(msg=str(exc), previous=exc.result)
-    except CoreException as exc:
-        module.fail_from_exception(exc)
+    except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
+        lost = unreachable(exc)
+        if lost is None and isinstance(exc, CoreException):
+            module.fail_from_exception(exc)
+        if lost is None:
+            raise
+        module.fail_json(msg=unreachable_message(params["cluster"], lost[1], "the deploy lock", lost[0]))
     module.exit_json(**result)
 
 

@@ -53,6 +53,9 @@ def load(path):
     return yaml.safe_load(path.read_text()) or []
 
 
+LOCK_ROLE = "botcore.platform.lock"
+
+
 def entry_points(playbook):
     """(role, entry point) of every role a playbook imports or includes by a literal name, following import_playbook."""
     found = []
@@ -63,10 +66,21 @@ def entry_points(playbook):
             continue
         found += [(role["role"] if isinstance(role, dict) else role, "main") for role in play.get("roles", [])]
         for section in ("pre_tasks", "tasks", "post_tasks"):
-            for task in play.get(section) or []:
+            for task in tasks_of(play.get(section) or []):
                 for action in ROLE_ACTIONS & task.keys():
                     found.append((task[action]["name"], task[action].get("tasks_from", "main")))
-    return [(role, entry) for role, entry in found if "{{" not in role]
+    # The deploy lock that every writing playbook holds its tasks under is no operation: no survey asks for it.
+    return [(role, entry) for role, entry in found if "{{" not in role and role != LOCK_ROLE]
+
+
+def tasks_of(tasks):
+    """Every task of a task list, those inside blocks (block, rescue, always) included."""
+    for task in tasks:
+        if "block" in task:
+            for section in ("block", "rescue", "always"):
+                yield from tasks_of(task.get(section) or [])
+        else:
+            yield task
 
 
 def argument_spec(role, entry):
