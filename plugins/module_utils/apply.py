@@ -46,6 +46,8 @@ except ImportError:
 # Enough to overlap the round trips of a component's objects; the API server, not the controller, is the limit.
 WORKERS = 8
 DRY_RUN = "All"
+# Holds the replica count of a workload between the collection's letting go of it and its HPA's first scale.
+HANDOVER_MANAGER = "botcore-platform-handover"
 
 
 class ApplyError(Exception):
@@ -292,11 +294,37 @@ class Engine:
             f"from {conflict['manager']}"
         )
 
+    def _hand_over_replicas(self, item):
+        """A workload that leaves its replicas to an HPA from now on keeps its live count: applying without the field
+        it owned would reset it to 1. As Kubernetes documents, another manager takes the field over first."""
+        spec = item.obj.get("spec") or {}
+        owned = rules.manager_fields(item.live, self.manager).get("f:spec") or {}
+        if item.obj["kind"] not in rules.WORKLOAD_KINDS or "replicas" in spec or "f:replicas" not in owned:
+            return
+        handover = Item(
+            item.component,
+            {
+                "apiVersion": item.obj["apiVersion"],
+                "kind": item.obj["kind"],
+                "metadata": {"name": item.obj["metadata"]["name"], "namespace": item.namespace},
+                "spec": {"replicas": item.live["spec"]["replicas"]},
+            },
+            resource=item.resource,
+        )
+        params = {"field_manager": HANDOVER_MANAGER, "namespace": item.namespace, "force_conflicts": True}
+        try:
+            handover.resource.server_side_apply(body=handover.obj, **params)
+        except DynamicApiError as exc:
+            raise ApplyError(
+                f"{item.component}: handing the replicas of {item.label} over to its HPA failed: {_summary(exc)}"
+            ) from exc
+
     def _write(self, items):
         def write(item):
             if not item.changes:
                 item.applied = item.live
                 return
+            self._hand_over_replicas(item)
             item.applied, found = self._apply(item, dry_run=False)
             if found and not item.conflicts:
                 # A manager wrote the field between the dry run and the apply.

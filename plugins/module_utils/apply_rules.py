@@ -137,7 +137,7 @@ def conflicts(status):
     """The field and manager of each FieldManagerConflict cause of a 409 Status of a server-side apply."""
     found = []
     for cause in (status.get("details") or {}).get("causes") or []:
-        if cause.get("type") != "FieldManagerConflict":
+        if cause.get("reason") != "FieldManagerConflict":
             continue
         match = re.search(r'conflict with "([^"]*)"(?: with subresource "([^"]*)")?', cause.get("message") or "")
         manager = match.group(1) if match else "another field manager"

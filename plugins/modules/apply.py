@@ -151,7 +151,8 @@ objects:
   type: list
   elements: dict
   sample:
-    - {component: core_engine, kind: Deployment, name: rust-core-engine, namespace: bot-core-production, action: updated}
+    - {component: core_engine, kind: Deployment, name: rust-core-engine, namespace: bot-core-production,
+       action: updated}
   contains:
     component:
       description: The component.

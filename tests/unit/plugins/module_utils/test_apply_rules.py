@@ -104,16 +104,16 @@ def test_conflicts_name_field_and_manager_with_its_subresource():
         "details": {
             "causes": [
                 {
-                    "type": "FieldManagerConflict",
+                    "reason": "FieldManagerConflict",
                     "message": 'conflict with "kubectl-label" using v1',
                     "field": ".metadata.labels.tier",
                 },
                 {
-                    "type": "FieldManagerConflict",
+                    "reason": "FieldManagerConflict",
                     "message": 'conflict with "kubectl" with subresource "scale" using apps/v1',
                     "field": ".spec.replicas",
                 },
-                {"type": "FieldValueInvalid", "message": "other", "field": ".spec"},
+                {"reason": "FieldValueInvalid", "message": "other", "field": ".spec"},
             ]
         },
     }
@@ -125,7 +125,7 @@ def test_conflicts_name_field_and_manager_with_its_subresource():
 
 def test_conflicts_of_another_status_are_none():
     assert (
-        rules.conflicts({"code": 422, "reason": "Invalid", "details": {"causes": [{"type": "FieldValueInvalid"}]}})
+        rules.conflicts({"code": 422, "reason": "Invalid", "details": {"causes": [{"reason": "FieldValueInvalid"}]}})
         == []
     )
     assert rules.conflicts({}) == []
