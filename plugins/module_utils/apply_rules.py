@@ -48,7 +48,7 @@ def group_kind(obj):
 
 def split_group_kind(value):
     """``Deployment.apps`` -> (``apps``, ``Deployment``); ``ConfigMap`` -> (``""``, ``ConfigMap``)."""
-    kind, _, group = value.partition(".")
+    kind, _separator, group = value.partition(".")
     return group, kind
 
 

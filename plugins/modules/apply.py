@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: apply
 short_description: Apply the platform's objects server-side in phases, wait for the rollouts and prune what is gone
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - Bot Core platform team (@botcore)
 description:
