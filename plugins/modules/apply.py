@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# validate-modules requires every import below DOCUMENTATION, EXAMPLES and RETURN.
+# ruff: noqa: E402
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: apply
+short_description: Apply the platform's objects server-side in phases, wait for the rollouts and prune what is gone
+version_added: 0.1.0
+author:
+  - Bot Core platform team (@botcore)
+description:
+  - Applies the ordered objects of one or more components with server-side apply (C(application/apply-patch+yaml))
+    under one field manager, through one API client and one discovery for the whole run, the objects of a phase
+    concurrently.
+  - "Phases, per component in its order: cluster-scoped objects (namespaces, CRD-like cluster objects), then the
+    namespaced objects up to the last workload, then the workloads (Deployments, StatefulSets), then a rollout wait
+    of every workload of the run at once, then what follows the last workload of a component (a Job that needs its
+    StatefulSet Ready)."
+  - Before the first write the API server dry-runs every object whose namespace exists, so that what it would refuse
+    is refused before anything changes, naming the component, the object and the field; only what the dry run shows
+    changing is written.
+  - An apply that conflicts with another field manager is retried with force; each field taken over is returned in
+    RV(conflicts) and warned about, naming the field and the manager.
+  - A workload that does not become Ready fails the run with the component, the object, its revision and the reason
+    (see M(botcore.platform.rollout)); with O(rollback_on_failure) it is first rolled back to its last good revision,
+    or, without one, to its previous revision when this run changed it. Each completed rollout is recorded as the last
+    good revision.
+  - With O(prune), each component is an ApplySet in the open kubectl format (KEP-3659), its parent a Secret
+    C(botcore-applyset-<component>) in O(components[].namespace); once everything is applied and Ready, the members
+    of the set that are no longer rendered are deleted, except the kinds of O(prune_protected_kinds). Objects without
+    the set's C(applyset.kubernetes.io/part-of) label are never touched.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    description: A server-side dry run (C(dryRun=All)) of every apply and deletion; objects in a namespace that does
+      not exist yet would be created.
+    support: full
+  diff_mode:
+    description: One diff per object that would change, be created or be deleted, showing only the fields the field
+      manager sets, Secret values masked.
+    support: full
+  action_group:
+    description: Use C(group/botcore.platform.platform) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - botcore.platform.platform
+options:
+  components:
+    description:
+      - The components of the run, in order.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - The component's name; it names the ApplySet parent and every message.
+        type: str
+        required: true
+      namespace:
+        description:
+          - Namespace of the component's ApplySet parent.
+        type: str
+        required: true
+      objects:
+        description:
+          - The component's Kubernetes objects, in order. An empty list prunes every member of its set.
+        type: list
+        elements: dict
+        default: []
+  field_manager:
+    description:
+      - The field manager of every apply.
+    type: str
+    default: botcore-platform
+  wait:
+    description:
+      - Wait for the rollout of every Deployment and StatefulSet of the run.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for each rollout.
+    type: int
+    default: 600
+  wait_sleep:
+    description:
+      - Seconds between two looks at a rollout.
+    type: int
+    default: 2
+  rollback_on_failure:
+    description:
+      - Roll a workload that does not become Ready back before failing (see the description).
+    type: bool
+    default: true
+  prune:
+    description:
+      - Record each component's objects as an ApplySet and delete the members that are no longer rendered.
+    type: bool
+    default: true
+  prune_protected_kinds:
+    description:
+      - Kinds that are never pruned, even when no longer rendered.
+    type: list
+    elements: str
+    default: [Namespace, PersistentVolumeClaim]
+  tooling:
+    description:
+      - The value of the parents' C(applyset.kubernetes.io/tooling) annotation, C(<name>/<version>).
+    type: str
+    default: botcore.platform/unknown
+requirements:
+  - python >= 3.10
+  - kubernetes >= 24.2.0
+  - PyYAML >= 3.11
+seealso:
+  - module: botcore.platform.rollout
+  - name: KEP-3659 ApplySet
+    description: The ApplySet labels and annotations kubectl reads.
+    link: https://github.com/kubernetes/enhancements/tree/master/keps/sig-cli/3659-kubectl-apply-prune
+"""
+
+EXAMPLES = r"""
+- name: Apply the core engine, wait for its rollout and prune what it no longer renders
+  botcore.platform.apply:
+    components:
+      - name: core_engine
+        namespace: bot-core-production
+        objects: "{{ __core_engine_objects }}"
+    wait_timeout: 600
+
+- name: Preview what would change, be created or deleted
+  botcore.platform.apply:
+    components:
+      - name: core_engine
+        namespace: bot-core-production
+        objects: "{{ __core_engine_objects }}"
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+objects:
+  description: What the run did (or in check mode would do) to each object.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {component: core_engine, kind: Deployment, name: rust-core-engine, namespace: bot-core-production,
+       action: updated}
+  contains:
+    component:
+      description: The component.
+      type: str
+    kind:
+      description: Kind of the object.
+      type: str
+    name:
+      description: Name of the object.
+      type: str
+    namespace:
+      description: Namespace of the object, null for a cluster-scoped one.
+      type: str
+    action:
+      description: V(created), V(updated) or V(unchanged).
+      type: str
+conflicts:
+  description: The fields another field manager owned that the apply took over.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {component: core_engine, kind: ConfigMap, name: rust-config, namespace: bot-core-production,
+       field: .metadata.labels.tier, manager: kubectl-label}
+  contains:
+    component:
+      description: The component.
+      type: str
+    kind:
+      description: Kind of the object.
+      type: str
+    name:
+      description: Name of the object.
+      type: str
+    namespace:
+      description: Namespace of the object.
+      type: str
+    field:
+      description: The field, as the API server names it.
+      type: str
+    manager:
+      description: The field manager that owned it.
+      type: str
+pruned:
+  description: The members deleted (in check mode, that would be) because no longer rendered.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {component: core_engine, kind: HorizontalPodAutoscaler, name: rust-core-engine, namespace: bot-core-production}
+  contains:
+    component:
+      description: The component.
+      type: str
+    kind:
+      description: Kind of the object.
+      type: str
+    name:
+      description: Name of the object.
+      type: str
+    namespace:
+      description: Namespace of the object.
+      type: str
+rollouts:
+  description: The rollout of each workload waited for, as M(botcore.platform.rollout) reports it.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {kind: Deployment, name: rust-core-engine, namespace: bot-core-production, revision: 4, complete: true}
+"""
+
+from ansible_collections.botcore.platform.plugins.module_utils.apply import ApplyError, Engine
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+APPLY_ARG_SPEC = {
+    "components": {
+        "type": "list",
+        "elements": "dict",
+        "required": True,
+        "options": {
+            "name": {"type": "str", "required": True},
+            "namespace": {"type": "str", "required": True},
+            "objects": {"type": "list", "elements": "dict", "default": []},
+        },
+    },
+    "field_manager": {"type": "str", "default": "botcore-platform"},
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 600},
+    "wait_sleep": {"type": "int", "default": 2},
+    "rollback_on_failure": {"type": "bool", "default": True},
+    "prune": {"type": "bool", "default": True},
+    "prune_protected_kinds": {"type": "list", "elements": "str", "default": ["Namespace", "PersistentVolumeClaim"]},
+    "tooling": {"type": "str", "default": "botcore.platform/unknown"},
+}
+
+
+def argspec():
+    return {**APPLY_ARG_SPEC, **AUTH_ARG_SPEC}
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
+    try:
+        engine = Engine(get_api_client(module=module), module.params, module.check_mode, module._diff, module.warn)
+        result = engine.run(module.params["components"])
+    except ApplyError as exc:
+        module.fail_json(msg=str(exc), **exc.result)
+    except CoreException as exc:
+        module.fail_from_exception(exc)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
