@@ -19,6 +19,7 @@ from ansible_collections.botcore.platform.plugins.filter.inventory import namesp
 from ansible_collections.botcore.platform.plugins.filter.labels import label_errors
 from ansible_collections.botcore.platform.plugins.filter.network import hostname_errors
 from ansible_collections.botcore.platform.plugins.filter.resources import resource_errors
+from ansible_collections.botcore.platform.plugins.filter.secret_values import external_key_errors
 from ansible_collections.botcore.platform.plugins.filter.services import service_ref_errors
 from ansible_collections.botcore.platform.plugins.module_utils.quantity import parse_quantity
 
@@ -338,6 +339,46 @@ def _local_files(source):
     return sorted(glob.glob(pattern))
 
 
+def _secrets(s, extra):
+    """Messages name variables only, never their values."""
+    keys, core = extra["keys"], s["secrets_names"]["core"]
+    given = {key["var"]: s[key["var"]] for key in keys}
+    errors = []
+    # Render mode deploys nothing and redacts every value, so it needs no external key.
+    if not s["platform_render_dir"]:
+        external = {key["var"]: given[key["var"]] for key in keys if key.get("external")}
+        errors += external_key_errors(external, s["platform_environment"], int(s["secrets_external_key_min_length"]))
+    errors += [
+        f"{var}: must be a string (quote it in YAML)" for var, value in given.items() if not isinstance(value, str)
+    ]
+    if int(s["secrets_generated_length"]) < 32:
+        errors.append(f"secrets_generated_length: must be at least 32, got {s['secrets_generated_length']}")
+    keyfile = re.sub(r"\s", "", str(s["secrets_mongodb_keyfile"] or ""))
+    if keyfile and not re.fullmatch(r"[A-Za-z0-9+/=]{6,1024}", keyfile):
+        errors.append(
+            "secrets_mongodb_keyfile: must be 6 to 1024 base64 characters (letters, digits, +, / and =; "
+            "whitespace is ignored)"
+        )
+    for key, name in s["secrets_names"].items():
+        errors += hostname_errors(name, f"secrets_names.{key}")
+    if len(set(s["secrets_names"].values())) != len(s["secrets_names"]):
+        errors.append("secrets_names: every Secret needs its own name")
+    errors += [
+        f"secrets_rotate: the inventory provides this key through {key['var']}; change it there instead"
+        for key in keys
+        if key["secret"] == core and key["key"] in s["secrets_rotate"] and given[key["var"]]
+    ]
+    errors += hostname_errors(s["secrets_grafana_admin_secret"], "secrets_grafana_admin_secret")
+    errors += hostname_errors(s["secrets_grafana_admin_namespace"], "secrets_grafana_admin_namespace")
+    errors += [
+        f"secrets_mongodb.{part}: must not be empty"
+        for part in ("database", "replica_set", "auth_source")
+        if not s["secrets_mongodb"].get(part)
+    ]
+    errors += namespace_errors(s["secrets_namespace"], "secrets_namespace")
+    return errors + secret_ref_errors(extra["refs"], [*keys, {"secret": core, "key": "database-url"}])
+
+
 def _istio(s, gateway_api_source):
     errors = namespace_errors(s["istio_namespace"], "istio_namespace")
     for chart in ("base_chart_ref", "istiod_chart_ref", "cni_chart_ref"):
@@ -405,6 +446,7 @@ _RULES = {
     "ingress": _ingress,
     "service_mesh": _service_mesh,
     "monitoring": lambda s, extra: _monitoring(s),
+    "secrets": _secrets,
     "istio": _istio,
     "cert_manager": lambda s, extra: _cert_manager(s),
     "kube_prometheus_stack": lambda s, extra: _kube_prometheus_stack(s),
@@ -415,7 +457,8 @@ _RULES = {
 def settings_errors(settings, role, extra=None):
     """Return the messages of the role's rules on its settings; extra is what a rule needs beyond them.
 
-    extra is the service registry for ingress and service_mesh, the Gateway API release file's source for istio.
+    extra is the service registry for ingress and service_mesh, the Gateway API release file's source for istio, and
+    for secrets its keys (secret, key, var, external) and the workloads' references to them (<component>_secret_env).
     """
     if role not in _RULES:
         raise AnsibleFilterError(f"settings_errors: no rules for the role {role!r}")

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[4]
 ROLES = [
     "platform",
     "namespace",
+    "secrets",
     "dashboard",
     "ai_service",
     "ingress",
@@ -47,7 +48,7 @@ def _trusted(value):
 
 def _defaults():
     values = {}
-    for role in [*ROLES, "mongodb"]:
+    for role in [*ROLES, "mongodb", "core_engine"]:
         values.update(yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text()) or {})
     return _trusted(values)
 
@@ -58,12 +59,22 @@ def defaults():
     # The defaults as Ansible resolves them.
     # The one setting without a usable default: the ACME account, which every inventory with issuers gives.
     values["cert_manager_acme_email"] = "platform@botcore.app"
+    # Production's external key from the vault, and one provided internal key (so it cannot be rotated here).
+    values["secrets_binance_api_key"] = "b" * 64
+    values["secrets_rust_api_key"] = "r" * 48
     templar = Templar(loader=DataLoader(), variables=values)
     return {name: templar.template(value) for name, value in values.items()}
 
 
+SECRET_KEYS = [
+    {"secret": "bot-core-secrets", "key": "rust-api-key", "var": "secrets_rust_api_key"},
+    {"secret": "binance-secrets", "key": "api-key", "var": "secrets_binance_api_key", "external": True},
+]
+
+
 def _extra(role, defaults):
     return {
+        "secrets": {"keys": SECRET_KEYS, "refs": {"core_engine_secret_env": defaults["core_engine_secret_env"][1:2]}},
         "ingress": defaults["platform_services"],
         "service_mesh": defaults["platform_services"],
         "istio": "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml",
@@ -104,6 +115,16 @@ CASES = [
     ("namespace", "namespace_name", "Bad_Name", "namespace_name"),
     ("namespace", "namespace_labels", {"pod-security.kubernetes.io/enforce": "not restricted"}, "namespace_labels"),
     ("platform", "platform_labels", {"app.kubernetes.io/part-of": "bot core"}, "platform_labels"),
+    ("secrets", "secrets_binance_api_key", "YOUR_BINANCE_API_KEY", "secrets_binance_api_key"),
+    ("secrets", "secrets_rust_api_key", 12345, "secrets_rust_api_key"),
+    ("secrets", "secrets_generated_length", 16, "secrets_generated_length"),
+    ("secrets", "secrets_mongodb_keyfile", "not base64!", "secrets_mongodb_keyfile"),
+    ("secrets", "secrets_names.openai", "Bad_Name", "secrets_names.openai"),
+    ("secrets", "secrets_names.openai", "binance-secrets", "secrets_names"),
+    ("secrets", "secrets_rotate", ["rust-api-key"], "secrets_rotate"),
+    ("secrets", "secrets_grafana_admin_secret", "Grafana Admin", "secrets_grafana_admin_secret"),
+    ("secrets", "secrets_mongodb.database", "", "secrets_mongodb.database"),
+    ("secrets", "secrets_namespace", "kube-system", "secrets_namespace"),
     ("dashboard", "platform_hosts.api", "bad host", "platform_hosts.api"),
     ("dashboard", "platform_hosts.websocket", "*.example.com", "platform_hosts.websocket"),
     ("ai_service", "ai_service_models_volume.size", "50GB", "ai_service_models_volume.size"),
