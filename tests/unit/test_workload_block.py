@@ -1,8 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The workload building block instantiated for a fourth, made-up service, from test data only.
 
-This is what a new service role holds: its data (below, as a role's vars/main.yml would hold it) and its registry
-entry; the templates, labels, checksums, security contexts, probes and scheduling are the block's.
+This is what a new service role holds: its workload options (as its defaults/main.yml would hold them), its own data
+(as its vars/main.yml would) and its registry entry; the option spec, templates, labels, checksums, security
+contexts, probes and scheduling are the block's.
 """
 
 from __future__ import annotations
@@ -21,40 +22,39 @@ REPO = Path(__file__).resolve().parents[2]
 REGISTRY = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())["platform_services"]
 # The made-up service: a risk checker the engine calls, with a config file and one Secret.
 SERVICE = {"name": "risk-checker", "kind": "Deployment", "port": 9100, "tier": "backend"}
-DATA = {
-    "role": "risk_checker",
-    "name": SERVICE["name"],
-    "port": SERVICE["port"],
-    "tier": SERVICE["tier"],
+# What its defaults/main.yml would hold: the options of the platform role's `workload` entry point, unprefixed here.
+OPTIONS = {
     "namespace": "bot-core-test",
     "image": {"registry": "registry.example", "repository": "risk-checker", "tag": "0.3.1", "digest": ""},
     "replicas": 2,
     "replicas_managed_by_hpa": True,
     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
     "progress_deadline_seconds": 300,
-    "anti_affinity": "required",
-    "spread": True,
     "env": {"RISK_LIMIT": "0.02"},
     "secret_env": [{"name": "TOKEN", "secret": "bot-core-secrets", "key": "inter-service-token"}],
-    "config": {"name": "risk-config", "data": {"limits.yaml": "max: 3\n"}},
-    "volume_mounts": [{"name": "config", "mountPath": "/etc/risk"}, {"name": "tmp", "mountPath": "/tmp"}],
-    "volumes": [{"name": "config", "configMap": {"name": "risk-config"}}, {"name": "tmp", "emptyDir": {}}],
     "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-    "probes": {
-        "liveness": {"httpGet": {"path": "/health", "port": 9100}, "periodSeconds": 10},
-        "readiness": {"httpGet": {"path": "/ready", "port": 9100}, "periodSeconds": 5},
-    },
+    "startup_probe": {},
+    "liveness_probe": {"httpGet": {"path": "/health", "port": 9100}, "periodSeconds": 10},
+    "readiness_probe": {"httpGet": {"path": "/ready", "port": 9100}, "periodSeconds": 5},
     "pre_stop_sleep_seconds": 5,
     "termination_grace_period_seconds": 20,
     "session_affinity": "None",
     "hpa": {"enabled": True, "min_replicas": 2, "max_replicas": 6, "cpu_utilization": 70, "memory_utilization": 80},
     "pdb_max_unavailable": 1,
+    "network_policy_enabled": True,
+    "egress_https_except": None,
+}
+# What its vars/main.yml would hold (__risk_checker_data): its config file, volumes, scheduling and network peers.
+ROLE_DATA = {
+    "anti_affinity": "required",
+    "spread": True,
+    "config": {"name": "risk-config", "data": {"limits.yaml": "max: 3\n"}},
+    "volume_mounts": [{"name": "config", "mountPath": "/etc/risk"}, {"name": "tmp", "mountPath": "/tmp"}],
+    "volumes": [{"name": "config", "configMap": {"name": "risk-config"}}, {"name": "tmp", "emptyDir": {}}],
     "network_policy": {
-        "enabled": True,
         "from_namespaces": [],
         "from_apps": [REGISTRY["core_engine"]["name"]],
         "to_services": [REGISTRY["mongodb"]],
-        "https_except": None,
     },
 }
 PLAYBOOK = """
@@ -70,8 +70,11 @@ PLAYBOOK = """
         content: >-
           {{ query('ansible.builtin.template',
                    *(__platform_workload_kinds | map('regex_replace', '^', templates ~ '/')),
-                   template_vars={'workload': data | botcore.platform.workload(platform_labels, platform_version,
-                                                                               {'bot-core-secrets': 'abc'})})
+                   template_vars={'workload': options
+                                                | botcore.platform.workload_options('risk_checker', services)
+                                                | combine(role_data, recursive=true)
+                                                | botcore.platform.workload(platform_labels, platform_version,
+                                                                            {'bot-core-secrets': 'abc'})})
              | map('from_yaml') | select | list | to_json }}
 """
 
@@ -93,7 +96,9 @@ def objects(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG" and not k.startswith("K8S_AUTH_")}
     env.update(HOME=str(work), ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="false")
     extra = {
-        "data": DATA,
+        "options": OPTIONS,
+        "role_data": ROLE_DATA,
+        "services": {**REGISTRY, "risk_checker": SERVICE},
         "out": str(out),
         "templates": str(REPO / "roles/platform/templates/workload"),
         "ansible_python_interpreter": sys.executable,
@@ -176,3 +181,15 @@ def test_the_service_hpa_and_pdb_select_the_pods(objects):
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
     assert objects["PodDisruptionBudget/risk-checker-pdb"]["spec"]["selector"]["matchLabels"] == {"app": "risk-checker"}
     assert objects["ConfigMap/risk-config"]["data"] == {"limits.yaml": "max: 3\n"}
+
+
+def test_the_options_pass_the_platform_roles_workload_spec_under_the_roles_prefix():
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    specs = yaml.safe_load((REPO / "roles/platform/meta/argument_specs.yml").read_text())["argument_specs"]
+    spec = {f"risk_checker_{name}": option for name, option in specs["workload"]["options"].items()}
+    options = {f"risk_checker_{name}": value for name, value in OPTIONS.items()}
+    assert set(spec) == set(options), "a new service role sets every workload option"
+    assert ArgumentSpecValidator(spec).validate(options).error_messages == []
+    bad = {**options, "risk_checker_session_affinity": "Sticky"}
+    assert ArgumentSpecValidator(spec).validate(bad).error_messages
