@@ -318,7 +318,7 @@ def secret_ref_errors(refs_by_var, keys):
     {secret, key} pairs the secrets role writes.
     """
     known = {(key["secret"], key["key"]) for key in keys}
-    secrets = sorted({secret for secret, _ in known})
+    secrets = sorted({secret for secret, _key in known})
     errors = []
     for var, refs in refs_by_var.items():
         for ref in refs or []:
