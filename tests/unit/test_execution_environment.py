@@ -93,7 +93,9 @@ def test_galaxy_requirements_hold_kubernetes_core_and_this_collection(context):
 
 def test_python_requirements_are_pinned_as_in_requirements_txt(context):
     lines = (context / "_build" / "requirements.txt").read_text().split()
-    assert sorted(lines) == sorted(f"{name}=={PINS[name]}" for name in ("kubernetes", "jsonpatch", "PyYAML"))
+    assert sorted(lines) == sorted(
+        f"{name}=={PINS[name]}" for name in ("kubernetes", "jsonpatch", "PyYAML", "promql-parser")
+    )
 
 
 def test_helm_is_the_local_clusters_version_and_checksummed(context):

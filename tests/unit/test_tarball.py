@@ -30,6 +30,7 @@ SHIPPED = {
     "inventories",
     "meta",
     "playbooks",
+    "rbac",
     "plugins",
     "roles",
 }
