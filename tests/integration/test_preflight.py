@@ -122,17 +122,9 @@ def test_the_spec_sizes_are_refused_on_the_minimum_topology_before_any_write(clu
 
 @pytest.fixture(scope="module")
 def small_namespace(cluster):
-    """preflight.yml without add-ons on the minimum topology, with a quota and a LimitRange too small."""
+    """preflight.yml without add-ons on the minimum topology, with a quota too small."""
     cluster.up("minimum")
-    settings = {
-        "namespace_quota": {"requests.cpu": "10", "limits.cpu": "80", "requests.memory": "80Gi"},
-        "namespace_limits": {
-            "max": {"cpu": "1500m", "memory": "16Gi"},
-            "min": {"cpu": "100m", "memory": "128Mi"},
-            "default": {"cpu": "1", "memory": "1Gi"},
-            "default_request": {"cpu": "500m", "memory": "512Mi"},
-        },
-    }
+    settings = {"namespace_quota": {"requests.cpu": "10", "limits.cpu": "80", "requests.memory": "80Gi"}}
     return cluster.playbook("playbooks/preflight.yml", *NO_ADDONS, "-e", json.dumps(settings))
 
 
@@ -144,12 +136,21 @@ def test_a_quota_that_cannot_hold_the_pods_is_refused_with_the_numbers(small_nam
     ) in message
 
 
-def test_a_limit_range_that_cannot_admit_a_container_is_refused_with_the_numbers(small_namespace):
-    message = refusal(small_namespace)
-    assert (
-        f"core_engine_resources: pods of Deployment rust-core-engine would be rejected in {NAMESPACE}: container "
-        "rust-core-engine limits.cpu 2 is above LimitRange bot-core-limits max 1500m (namespace_limits)"
-    ) in message
+def test_a_limit_range_that_cannot_admit_a_container_is_refused_with_the_numbers(cluster):
+    # The namespace's own LimitRange against the containers is a validation rule now: refused before the preflight.
+    cluster.up("minimum")
+    settings = {
+        "namespace_limits": {
+            "max": {"cpu": "1500m", "memory": "16Gi"},
+            "min": {"cpu": "100m", "memory": "128Mi"},
+            "default": {"cpu": "1", "memory": "1Gi"},
+            "default_request": {"cpu": "500m", "memory": "512Mi"},
+        },
+    }
+    run = cluster.playbook("playbooks/preflight.yml", *NO_ADDONS, "-e", json.dumps(settings))
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "namespace_limits.max.cpu: 1500m is below mongodb_resources.limits.cpu (4)" in run.stdout
+    assert cluster.namespaces() == DEFAULT_NAMESPACES
 
 
 def test_a_missing_crd_is_refused_by_name(small_namespace):
