@@ -178,16 +178,16 @@ conflicts:
     - {component: core_engine, kind: ConfigMap, name: rust-config, namespace: bot-core-production,
        field: .metadata.labels.tier, manager: kubectl-label}
   contains:
-    component:
+    component: &object_component
       description: The component.
       type: str
-    kind:
+    kind: &object_kind
       description: Kind of the object.
       type: str
-    name:
+    name: &object_name
       description: Name of the object.
       type: str
-    namespace:
+    namespace: &object_namespace
       description: Namespace of the object.
       type: str
     field:
@@ -204,18 +204,10 @@ pruned:
   sample:
     - {component: core_engine, kind: HorizontalPodAutoscaler, name: rust-core-engine, namespace: bot-core-production}
   contains:
-    component:
-      description: The component.
-      type: str
-    kind:
-      description: Kind of the object.
-      type: str
-    name:
-      description: Name of the object.
-      type: str
-    namespace:
-      description: Namespace of the object.
-      type: str
+    component: *object_component
+    kind: *object_kind
+    name: *object_name
+    namespace: *object_namespace
 rollouts:
   description: The rollout of each workload waited for, as M(botcore.platform.rollout) reports it.
   returned: always
