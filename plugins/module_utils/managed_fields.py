@@ -220,8 +220,11 @@ def _is_secret_value(desired, path):
     return desired.get("kind") == "Secret" and path[:1] in tuple((field,) for field in SECRET_FIELDS)
 
 
-def drift(desired, live, field_manager):
+def drift(desired, live, field_manager, fellow_managers=()):
     """The fields ``desired`` sets that ``field_manager`` no longer owns alone in ``live``, in document order.
+
+    ``fellow_managers`` are the deployment's other managers (the create-only writer of generated Secrets): a field
+    they own, alone or with ``field_manager``, is the collection's and no drift.
 
     Each is ``{"path", "field", "manager", "ours", "live", "desired", "live_present"}``: ``manager`` names the other
     managers that own the field now (comma-separated), or is None when nobody does (removed, or the object's
@@ -229,11 +232,12 @@ def drift(desired, live, field_manager):
     ``live`` is None when the field is gone. A Secret's ``data`` and ``stringData`` values are always ``MASKED``.
     """
     owned = managed_paths((live.get("metadata") or {}).get("managedFields"))
+    collection = {field_manager, *fellow_managers}
     found = []
     for path, wanted in desired_fields(desired):
         managers = owners(path, owned)
-        others = [manager for manager in managers if manager != field_manager]
-        ours = field_manager in managers
+        others = [manager for manager in managers if manager not in collection]
+        ours = any(manager in collection for manager in managers)
         if ours and not others:
             continue
         present, value = value_at(live, path)

@@ -51,6 +51,13 @@ options:
       - The field manager the objects are applied with (server-side apply), whose fields are compared.
     type: str
     required: true
+  fellow_field_managers:
+    description:
+      - The deployment's other field managers, such as the one that writes generated Secret values create-only.
+        A field one of them owns is the collection's, not drift.
+    type: list
+    elements: str
+    default: []
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0
@@ -168,6 +175,7 @@ except ImportError:
 DRIFT_ARG_SPEC = {
     "objects": {"type": "list", "elements": "dict", "required": True},
     "field_manager": {"type": "str", "required": True},
+    "fellow_field_managers": {"type": "list", "elements": "str", "default": []},
 }
 
 
@@ -199,12 +207,12 @@ def read(client, desired):
         raise DriftError(f"reading {object_label(desired)} failed: {exc.summary()}") from exc
 
 
-def run(client, objects, field_manager):
+def run(client, objects, field_manager, fellow_managers=()):
     results = []
     for desired in objects:
         metadata = desired.get("metadata") or {}
         live, reason = read(client, desired)
-        fields = drift(desired, live, field_manager) if live is not None else []
+        fields = drift(desired, live, field_manager, fellow_managers) if live is not None else []
         result = {
             "object": object_label(desired),
             "api_version": desired["apiVersion"],
@@ -229,7 +237,10 @@ def run(client, objects, field_manager):
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
     try:
-        result = run(get_api_client(module=module), module.params["objects"], module.params["field_manager"])
+        params = module.params
+        result = run(
+            get_api_client(module=module), params["objects"], params["field_manager"], params["fellow_field_managers"]
+        )
     except DriftError as exc:
         module.fail_json(msg=str(exc))
     except CoreException as exc:

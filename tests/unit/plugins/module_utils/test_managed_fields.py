@@ -212,6 +212,27 @@ def test_a_field_shared_with_another_manager_is_drift_that_says_so():
     assert (entry["field"], entry["manager"], entry["ours"]) == ("spec.replicas", "operator", True)
 
 
+def test_a_field_of_a_fellow_manager_of_the_collection_is_no_drift():
+    obj = live(("botcore-platform-generator", {"f:spec": {"f:replicas": {}}}, {}))
+    assert mf.drift(deployment(), obj, OURS, ["botcore-platform-generator"]) == []
+
+
+def test_a_field_a_fellow_manager_owns_alone_is_no_drift_but_one_beside_another_manager_is():
+    fellow = ["botcore-platform-generator"]
+    alone = live(
+        ("botcore-platform-generator", {"f:spec": {"f:replicas": {}}}, {}),
+        ours=without(applied_fields(), "f:spec", "f:replicas"),
+    )
+    assert mf.drift(deployment(), alone, OURS, fellow) == []
+    beside = live(
+        ("botcore-platform-generator", {"f:spec": {"f:replicas": {}}}, {}),
+        ("kubectl-scale", {"f:spec": {"f:replicas": {}}}, {}),
+        ours=without(applied_fields(), "f:spec", "f:replicas"),
+    )
+    (entry,) = mf.drift(deployment(), beside, OURS, fellow)
+    assert (entry["field"], entry["manager"], entry["ours"]) == ("spec.replicas", "kubectl-scale", True)
+
+
 def test_a_removed_field_is_drift_owned_by_nobody():
     obj = live(ours=without(applied_fields(), "f:metadata"))
     del obj["metadata"]["labels"]
