@@ -45,3 +45,17 @@ def unreachable_message(cluster, server, component, cause):
         f"while working on {component}: {reason}. Nothing is lost: what was written before stays, and a rerun of the "
         "same command continues where this one stopped once the API answers."
     )
+
+
+# The option of plugins/doc_fragments/cluster.py.
+CLUSTER_ARG_SPEC = {"cluster": {"type": "str"}}
+
+
+def fail_if_unreachable(module, exc, component, core_exception=()):
+    """Fail ``module`` with the lost-API message when ``exc`` is one; a kubernetes.core error (``core_exception``)
+    keeps its own report. Returns only when ``exc`` is neither: the caller re-raises it."""
+    lost = unreachable(exc)
+    if lost is not None:
+        module.fail_json(msg=unreachable_message(module.params.get("cluster"), lost[1], component, lost[0]))
+    if core_exception and isinstance(exc, core_exception):
+        module.fail_from_exception(exc)

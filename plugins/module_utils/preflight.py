@@ -751,6 +751,43 @@ def check_access(needs, allowed):
     return _row("access", _result(findings), f"{len(needs)} verb/resource/namespace checks, {denied} denied"), findings
 
 
+# --- the server's dry run -----------------------------------------------------------------------------------
+
+
+def dry_run_targets(components, served, present_namespaces):
+    """The (component, object) pairs the API server can dry-run now, and how many must wait for the run itself:
+    their API comes with an add-on of this run, or their namespace is created by it."""
+    targets, later = [], 0
+    for component, obj in objects_of(components):
+        info = served.get(f"{obj.get('apiVersion')}/{obj.get('kind')}")
+        namespace = _meta(obj).get("namespace")
+        if info is None or (info["namespaced"] and namespace not in present_namespaces):
+            later += 1
+            continue
+        targets.append((component, obj))
+    return targets, later
+
+
+def check_dry_run(targets, refusals, later):
+    """The API server's answers to the dry run of ``targets`` (``refusals``: None when accepted, else the server's
+    message; a denial is the access check's to report)."""
+    findings = [
+        _finding(
+            "dry-run",
+            True,
+            f"{component}: the API server refuses {_label(obj)}"
+            + (f" in namespace {_meta(obj)['namespace']}" if _meta(obj).get("namespace") else "")
+            + f": {message} (set by the {component} role's {component}_* variables)",
+        )
+        for (component, obj), message in zip(targets, refusals, strict=True)
+        if message is not None
+    ]
+    detail = f"{len(targets)} objects dry-run server-side, {len(findings)} refused"
+    if later:
+        detail += f", {later} once the run has created their namespace or API"
+    return _row("dry-run", _result(findings), detail), findings
+
+
 # --- the report ------------------------------------------------------------------------------------------------
 
 
@@ -790,12 +827,42 @@ class Cluster:
                 return {"resource": resource["name"], "namespaced": bool(resource.get("namespaced"))}
         return None
 
+    def resource(self, obj):
+        return self._client.resource(obj["kind"], obj["apiVersion"])
+
     def list(self, kind, api_version, namespace=None, **selectors):
         try:
             return self._client.resource(kind, api_version).get(namespace=namespace, **selectors).to_dict()["items"]
         except DynamicApiError as exc:
             where = f"in namespace {namespace}" if namespace else "cluster-wide"
             raise PreflightError(f"listing {kind} {where}: {exc.status} {exc.reason}") from exc
+
+    def namespace_exists(self, name):
+        try:
+            self._client.resource("Namespace", "v1").get(name=name)
+            return True
+        except NotFoundError:
+            return False
+        except DynamicApiError as exc:
+            raise PreflightError(f"reading namespace {name}: {exc.status} {exc.reason}") from exc
+
+    def dry_run(self, resource, obj, field_manager):
+        """The server's dry run of a server-side apply of ``obj``: None when it would accept it, else its message.
+        Conflicts are forced as the apply forces them (it warns about each); a denial is None, the access check
+        names it."""
+        try:
+            resource.server_side_apply(
+                body=obj,
+                namespace=_meta(obj).get("namespace"),
+                field_manager=field_manager,
+                force_conflicts=True,
+                dry_run="All",
+            )
+            return None
+        except DynamicApiError as exc:
+            if exc.status in (401, 403):
+                return None
+            return exc.summary() if hasattr(exc, "summary") else f"{exc.status} {exc.reason}"
 
     def allowed(self, need):
         """A SelfSubjectAccessReview of one need: may the identity of this connection do it?"""
@@ -817,7 +884,18 @@ def reviews(cluster, needs):
         return list(pool.map(cluster.allowed, needs))
 
 
-def run(cluster, components, pending, minimum_version, deletes=()):
+def dry_runs(cluster, targets, field_manager):
+    """The dry run of every target, a few at a time; discovery first, its cache is not thread-safe."""
+    resources = [cluster.resource(obj) for _component, obj in targets]
+
+    def dry_run(index):
+        return cluster.dry_run(resources[index], targets[index][1], field_manager)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(dry_run, range(len(targets))))
+
+
+def run(cluster, components, pending, minimum_version, deletes=(), field_manager="botcore-platform"):
     """Read the cluster and run every check. Returns the rows (in the table's order) and the findings."""
     served = {}
     for api_version, kind in kinds(components) + [(d["api_version"], d["kind"]) for d in deletes]:
@@ -829,6 +907,8 @@ def run(cluster, components, pending, minimum_version, deletes=()):
         quotas[namespace] = cluster.list("ResourceQuota", "v1", namespace)
         limit_ranges[namespace] = cluster.list("LimitRange", "v1", namespace)
     needs = access_needs(components, served) + extra_needs(deletes, served)
+    present = {namespace for namespace in namespaces(components) if cluster.namespace_exists(namespace)}
+    targets, later = dry_run_targets(components, served, present)
     checks = [
         check_version(cluster.version(), minimum_version),
         check_apis(components, served, set(pending)),
@@ -841,5 +921,6 @@ def run(cluster, components, pending, minimum_version, deletes=()):
             limit_ranges,
         ),
         check_access(needs, reviews(cluster, needs)),
+        check_dry_run(targets, dry_runs(cluster, targets, field_manager), later),
     ]
     return [row for row, _findings in checks], [finding for _row, findings in checks for finding in findings]

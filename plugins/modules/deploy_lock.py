@@ -27,6 +27,7 @@ description:
     seconds make it unreliable.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - botcore.platform.cluster
 attributes:
   check_mode:
     description: Reports the action it would take (create, take over, renew, release, break, wait) and writes
@@ -98,11 +99,6 @@ options:
   lock_name:
     description:
       - The name of the Lease; by default C(botcore-platform-deploy-<namespace>).
-    type: str
-  cluster:
-    description:
-      - The cluster's name for messages, e.g. the inventory host. When the API cannot be reached, the module fails
-        naming it, the server URL and that a rerun continues where the run stopped.
     type: str
 requirements:
   - python >= 3.9
@@ -199,7 +195,7 @@ import getpass
 import os
 import socket
 
-from ansible_collections.botcore.platform.plugins.module_utils.connection import unreachable, unreachable_message
+from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
 from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import Api, LockError, lease_name, run
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -217,13 +213,13 @@ LOCK_ARG_SPEC = {
     "break": {"type": "bool", "default": False},
     "lock_namespace": {"type": "str", "default": "default"},
     "lock_name": {"type": "str"},
-    "cluster": {"type": "str"},
 }
 
 
 def argspec():
     args = copy.deepcopy(LOCK_ARG_SPEC)
     args.update(AUTH_ARG_SPEC)
+    args.update(CLUSTER_ARG_SPEC)
     return args
 
 
@@ -249,12 +245,8 @@ def main():
     except LockError as exc:
         module.fail_json(msg=str(exc), previous=exc.result)
     except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
-        lost = unreachable(exc)
-        if lost is None and isinstance(exc, CoreException):
-            module.fail_from_exception(exc)
-        if lost is None:
-            raise
-        module.fail_json(msg=unreachable_message(params["cluster"], lost[1], "the deploy lock", lost[0]))
+        fail_if_unreachable(module, exc, "the deploy lock", CoreException)
+        raise
     module.exit_json(**result)
 
 

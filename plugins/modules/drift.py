@@ -25,6 +25,7 @@ description:
     is reported as missing.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - botcore.platform.cluster
 attributes:
   check_mode:
     description: Reads only, so it runs the same in check mode.
@@ -152,6 +153,7 @@ table:
 
 import copy
 
+from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
 from ansible_collections.botcore.platform.plugins.module_utils.managed_fields import drift, drift_table, object_label
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -186,6 +188,7 @@ class DriftError(Exception):
 def argspec():
     args = copy.deepcopy(DRIFT_ARG_SPEC)
     args.update(AUTH_ARG_SPEC)
+    args.update(CLUSTER_ARG_SPEC)
     return args
 
 
@@ -243,8 +246,9 @@ def main():
         )
     except DriftError as exc:
         module.fail_json(msg=str(exc))
-    except CoreException as exc:
-        module.fail_from_exception(exc)
+    except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
+        fail_if_unreachable(module, exc, "the drift report", CoreException)
+        raise
     module.exit_json(**result)
 
 

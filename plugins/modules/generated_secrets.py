@@ -26,6 +26,7 @@ description:
   - A Secret whose namespace does not exist is created after a bare Namespace, which the apply then labels.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - botcore.platform.cluster
 attributes:
   check_mode:
     description: Reads the Secrets and reports which keys would be created or rotated; writes nothing.
@@ -68,11 +69,6 @@ options:
         whose applied set would otherwise change.
     type: str
     default: botcore-platform-generator
-  cluster:
-    description:
-      - The cluster's name for messages, e.g. the inventory host. When the API cannot be reached, the module fails
-        naming it, the server URL and that a rerun continues where the run stopped.
-    type: str
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0
@@ -116,7 +112,7 @@ secrets:
             "kept": [], "rotated": []}]
 """
 
-from ansible_collections.botcore.platform.plugins.module_utils.connection import unreachable, unreachable_message
+from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
 from ansible_collections.botcore.platform.plugins.module_utils.generated_secrets import Api, SecretError, run
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -139,9 +135,9 @@ def argspec():
             },
         },
         "field_manager": {"type": "str", "default": "botcore-platform-generator"},
-        "cluster": {"type": "str"},
     }
     args.update(AUTH_ARG_SPEC)
+    args.update(CLUSTER_ARG_SPEC)
     return args
 
 
@@ -157,12 +153,8 @@ def main():
     except SecretError as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
-        lost = unreachable(exc)
-        if lost is None and isinstance(exc, CoreException):
-            module.fail_from_exception(exc)
-        if lost is None:
-            raise
-        module.fail_json(msg=unreachable_message(params["cluster"], lost[1], "the generated Secret values", lost[0]))
+        fail_if_unreachable(module, exc, "the generated Secret values", CoreException)
+        raise
     diff = result.pop("diff")
     if module._diff and diff:
         result["diff"] = diff

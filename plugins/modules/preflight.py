@@ -14,7 +14,7 @@ author:
   - Bot Core platform team (@botcore)
 description:
   - Runs after input validation and before any write, on every object the run renders (O(components)), and reads
-    the cluster only. It writes nothing, in check mode or not.
+    the cluster only. It writes nothing, in check mode or not (its dry runs store nothing).
   - C(version) the API server's version is at least O(minimum_version).
   - C(apis) every rendered apiVersion and kind is served now, or will be by an add-on that runs earlier in the
     same run (O(pending_apis)); a missing CRD is named.
@@ -34,6 +34,10 @@ description:
   - C(access) the identity of the connection may do every verb on every resource the run needs, one
     SelfSubjectAccessReview per verb, resource and namespace (get, create and patch of every rendered object; the
     lists the rollout wait, the secrets role and the preflight make; the deletions of O(deletes)).
+  - C(dry-run) the API server accepts every rendered object whose API is served and whose namespace exists: a
+    server-side apply of each with C(dryRun=All) as O(field_manager), so that what the server would refuse
+    (an invalid field, an immutable one changed, a policy) is refused before the run writes anything. The objects
+    whose namespace or API this run creates are counted and left to the apply's own dry run.
   - A blocking finding names the setting (the role variable, e.g. C(core_engine_resources), C(namespace_quota)) or
     the cluster fact, with the numbers. With O(mode=strict) any blocking finding fails the module; with
     O(mode=warn) every finding is a warning.
@@ -41,6 +45,7 @@ description:
     constraints.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - botcore.platform.cluster
 attributes:
   check_mode:
     description: Reads and reports the same in check mode; it never writes.
@@ -96,6 +101,11 @@ options:
         description: Which component deletes, and why, for the message.
         type: str
         default: a deletion of the run
+  field_manager:
+    description:
+      - The field manager the run applies with; the dry run applies as it, so that it answers as the apply will.
+    type: str
+    default: botcore-platform
   mode:
     description:
       - V(strict) fails on any blocking finding; V(warn) reports every finding as a warning and never fails.
@@ -157,6 +167,7 @@ blocking:
   sample: ["ResourceQuota bot-core-quota (namespace_quota) in bot-core-production allows requests.cpu 10, ..."]
 """
 
+from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
 from ansible_collections.botcore.platform.plugins.module_utils.preflight import Cluster, PreflightError, run, table
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -178,6 +189,7 @@ PREFLIGHT_ARG_SPEC = {
             "why": {"type": "str", "default": "a deletion of the run"},
         },
     },
+    "field_manager": {"type": "str", "default": "botcore-platform"},
     "mode": {"type": "str", "default": "strict", "choices": ["strict", "warn"]},
 }
 
@@ -185,6 +197,7 @@ PREFLIGHT_ARG_SPEC = {
 def argspec():
     args = dict(PREFLIGHT_ARG_SPEC)
     args.update(AUTH_ARG_SPEC)
+    args.update(CLUSTER_ARG_SPEC)
     return args
 
 
@@ -203,11 +216,13 @@ def main():
             params["pending_apis"],
             params["minimum_version"],
             params["deletes"],
+            params["field_manager"],
         )
     except PreflightError as exc:
         module.fail_json(msg=f"preflight: {exc}")
-    except CoreException as exc:
-        module.fail_from_exception(exc)
+    except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
+        fail_if_unreachable(module, exc, "the preflight", CoreException)
+        raise
     result = {
         "changed": False,
         "table": table(rows),

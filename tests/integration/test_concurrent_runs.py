@@ -19,60 +19,30 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CRDS = Path(os.environ.get("BOTCORE_CRDS_DIR") or REPO.parent / "shared" / "crds")
 NAMESPACE = "race"
 LEASE = f"botcore-platform-deploy-{NAMESPACE}"
 SETTINGS = {"platform_prerequisites": [], "platform_ingress_provider": "nginx", "platform_namespace": NAMESPACE}
 
 
-def localcluster(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tools.localcluster", *args],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(tmp_path_factory, local_cluster, checkout_collections):
     work = tmp_path_factory.mktemp("concurrent")
-    env = dict(
-        os.environ,
-        BOTCORE_CLUSTER_STATE=str(work / "state"),
-        BOTCORE_CLUSTER_PORT_OFFSET="2350",
-        BOTCORE_CLUSTER_PROVIDER="local",
-    )
-    # This checkout as botcore.platform, whatever ANSIBLE_COLLECTIONS_PATH says (kubernetes.core comes with ansible).
-    link = work / "collections" / "ansible_collections" / "botcore" / "platform"
-    link.parent.mkdir(parents=True)
-    link.symlink_to(REPO, target_is_directory=True)
     settings = work / "settings.json"
     settings.write_text(json.dumps(SETTINGS))
-    try:
-        localcluster(env, "up")
-        kubeconfig = localcluster(env, "kubeconfig")
-        kubectl = [localcluster(env, "bin", "kubectl"), f"--kubeconfig={kubeconfig}"]
-        subprocess.run([*kubectl, "apply", "--server-side", "-f", str(CRDS)], check=True, capture_output=True)
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "crd", "--all"], check=True, capture_output=True
-        )
-        yield {
-            "kubectl": kubectl,
-            "settings": settings,
-            "env": dict(
-                env,
-                KUBECONFIG=kubeconfig,
-                ANSIBLE_COLLECTIONS_PATH=str(work / "collections"),
-                ANSIBLE_FORCE_COLOR="false",
-                ANSIBLE_NOCOLOR="1",
-                TMPDIR=str(work),
-            ),
-        }
-    finally:
-        subprocess.run([sys.executable, "-m", "tools.localcluster", "down"], cwd=REPO, env=env, check=False)
+    cluster = local_cluster(2350).up()
+    cluster.install_crds()
+    return {
+        "kubectl": cluster.kubectl,
+        "settings": settings,
+        "env": dict(
+            cluster.env,
+            KUBECONFIG=cluster.kubeconfig,
+            ANSIBLE_COLLECTIONS_PATH=checkout_collections,
+            ANSIBLE_FORCE_COLOR="false",
+            ANSIBLE_NOCOLOR="1",
+            TMPDIR=str(work),
+        ),
+    }
 
 
 def start(cluster, playbook, *extra):

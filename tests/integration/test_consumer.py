@@ -26,7 +26,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 EXAMPLE = REPO / "examples" / "consumer"
-CRDS = Path(os.environ.get("BOTCORE_CRDS_DIR") or REPO.parent / "shared" / "crds")
 RECAP = re.compile(r"^production\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=0\s+failed=0", re.M)
 VAULT = {
     "secrets_binance_api_key": "binance-key-from-the-vault",
@@ -35,43 +34,11 @@ VAULT = {
 }
 
 
-def localcluster(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tools.localcluster", *args],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    env = dict(
-        os.environ,
-        BOTCORE_CLUSTER_STATE=str(tmp_path_factory.mktemp("cluster") / "state"),
-        BOTCORE_CLUSTER_PORT_OFFSET="2450",
-        BOTCORE_CLUSTER_PROVIDER="local",
-    )
-    try:
-        localcluster(env, "up")
-        kubectl = [localcluster(env, "bin", "kubectl"), f"--kubeconfig={localcluster(env, 'kubeconfig')}"]
-        crds = sorted(CRDS.glob("*.yaml"))
-        assert crds, f"no CRD in {CRDS}: set BOTCORE_CRDS_DIR"
-        subprocess.run(
-            [*kubectl, "apply", "--server-side", *(f"--filename={crd}" for crd in crds)],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*kubectl, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"],
-            check=True,
-            capture_output=True,
-        )
-        yield {"kubectl": kubectl, "kubeconfig": localcluster(env, "kubeconfig")}
-    finally:
-        subprocess.run([sys.executable, "-m", "tools.localcluster", "down"], cwd=REPO, env=env, check=False)
+def cluster(local_cluster):
+    cluster = local_cluster(2450).up()
+    cluster.install_crds()
+    return {"kubectl": cluster.kubectl, "kubeconfig": cluster.kubeconfig}
 
 
 @pytest.fixture(scope="module")

@@ -18,40 +18,18 @@ NAMESPACE = "lock-test"  # never created: the lock must work before the platform
 LEASE = f"botcore-platform-deploy-{NAMESPACE}"
 
 
-def localcluster(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tools.localcluster", *args],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    state = tmp_path_factory.mktemp("cluster") / "state"
-    env = dict(
-        os.environ,
-        BOTCORE_CLUSTER_STATE=str(state),
-        BOTCORE_CLUSTER_PORT_OFFSET="1400",
-        BOTCORE_CLUSTER_PROVIDER="local",
-    )
-    try:
-        localcluster(env, "up")
-        kubeconfig = localcluster(env, "kubeconfig")
-        yield {
-            "kubectl": [localcluster(env, "bin", "kubectl"), f"--kubeconfig={kubeconfig}"],
-            "env": dict(
-                env,
-                K8S_AUTH_KUBECONFIG=kubeconfig,
-                ANSIBLE_LOAD_CALLBACK_PLUGINS="true",
-                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-            ),
-        }
-    finally:
-        subprocess.run([sys.executable, "-m", "tools.localcluster", "down"], cwd=REPO, env=env, check=False)
+def cluster(local_cluster):
+    cluster = local_cluster(1400).up()
+    return {
+        "kubectl": cluster.kubectl,
+        "env": dict(
+            cluster.env,
+            K8S_AUTH_KUBECONFIG=cluster.kubeconfig,
+            ANSIBLE_LOAD_CALLBACK_PLUGINS="true",
+            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ),
+    }
 
 
 def command(**args):

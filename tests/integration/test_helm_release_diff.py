@@ -6,7 +6,6 @@ options, so that "no change" means the module renders exactly what kubernetes.co
 """
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,46 +21,21 @@ BIN = Path(sys.executable).parent
 INGRESS_DEPLOYMENT = "Deployment.apps ingress-nginx/ingress-nginx-controller"
 
 
-def localcluster(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tools.localcluster", *args],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+@pytest.fixture(scope="module")
+def cluster(local_cluster):
+    cluster = local_cluster(300).up()
+    return {
+        "env": cluster.env,
+        "kubeconfig": cluster.kubeconfig,
+        "helm": cluster.run("bin", "helm"),
+        "kubectl": cluster.kubectl[0],
+    }
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    state = tmp_path_factory.mktemp("cluster") / "state"
-    env = dict(
-        os.environ,
-        BOTCORE_CLUSTER_STATE=str(state),
-        BOTCORE_CLUSTER_PORT_OFFSET="300",
-        BOTCORE_CLUSTER_PROVIDER="local",
-    )
-    try:
-        localcluster(env, "up")
-        yield {
-            "env": env,
-            "kubeconfig": localcluster(env, "kubeconfig"),
-            "helm": localcluster(env, "bin", "helm"),
-            "kubectl": localcluster(env, "bin", "kubectl"),
-        }
-    finally:
-        subprocess.run([sys.executable, "-m", "tools.localcluster", "down"], cwd=REPO, env=env, check=False)
-
-
-@pytest.fixture(scope="module")
-def run(cluster, tmp_path_factory):
+def run(cluster, tmp_path_factory, checkout_collections):
     """Run the playbook once with --diff; return (results by task, the diff printed for each task, seconds)."""
     work = tmp_path_factory.mktemp("helm-release-diff")
-    # This checkout as botcore.platform, whatever ANSIBLE_COLLECTIONS_PATH says (kubernetes.core comes with ansible).
-    link = work / "collections" / "ansible_collections" / "botcore" / "platform"
-    link.parent.mkdir(parents=True)
-    link.symlink_to(REPO, target_is_directory=True)
     results = work / "results.json"
     extra_vars = {
         "charts": str(CHARTS),
@@ -72,7 +46,7 @@ def run(cluster, tmp_path_factory):
     }
     env = dict(
         cluster["env"],
-        ANSIBLE_COLLECTIONS_PATH=str(work / "collections"),
+        ANSIBLE_COLLECTIONS_PATH=checkout_collections,
         ANSIBLE_FORCE_COLOR="false",
         ANSIBLE_NOCOLOR="1",
         # The helm modules' temporary kubeconfig copies and values files go here, not into a shared /tmp.

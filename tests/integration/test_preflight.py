@@ -218,6 +218,27 @@ def test_site_converges_with_exactly_the_shipped_rbac(cluster, deploy_identity):
     assert ready.stdout.split() == ["3", "3", "3"]
 
 
+def resource_versions(cluster):
+    kinds = "deployments,statefulsets,services,configmaps,secrets,networkpolicies"
+    listed = cluster.kubectl("get", kinds, "-n", NAMESPACE, "-o", "json")
+    return {
+        (item["kind"], item["metadata"]["name"]): item["metadata"]["resourceVersion"]
+        for item in json.loads(listed.stdout)["items"]
+    }
+
+
+def test_a_change_the_api_server_refuses_is_refused_by_its_dry_run_before_any_write(cluster, deploy_identity):
+    # A StatefulSet's volumeClaimTemplates are immutable: only the API server knows, and its dry run says so.
+    before = resource_versions(cluster)
+    settings = {"mongodb_storage_size": "200Gi"}
+    message = refusal(cluster.playbook("site.yml", *NO_ADDONS, "-e", json.dumps(settings), kubeconfig=deploy_identity))
+    assert "(1 blocking)" in message
+    assert f"mongodb: the API server refuses StatefulSet mongodb in namespace {NAMESPACE}: " in message
+    assert "Forbidden: updates to statefulset spec for fields other than" in message
+    assert "(set by the mongodb role's mongodb_* variables)" in message
+    assert resource_versions(cluster) == before
+
+
 def test_one_rule_removed_is_named_by_the_preflight(cluster, deploy_identity):
     documents = yaml.safe_load(RBAC.read_text())["items"]
     role = next(d for d in documents if d["kind"] == "Role" and d["metadata"]["namespace"] == NAMESPACE)

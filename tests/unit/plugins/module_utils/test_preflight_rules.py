@@ -385,6 +385,15 @@ class FakeCluster:
     def allowed(self, need):
         return (need["resource"], need["verb"]) not in self._denied
 
+    def namespace_exists(self, name):
+        return True
+
+    def resource(self, obj):
+        return obj["kind"]
+
+    def dry_run(self, resource, obj, field_manager):
+        return None
+
 
 SERVED = {
     "apps/v1/Deployment": {"resource": "deployments", "namespaced": True},
@@ -395,10 +404,33 @@ SERVED = {
 def test_run_on_a_cluster_that_fits_has_no_finding():
     cluster = FakeCluster(SERVED, {"Node": [node("a"), node("b")], "StorageClass": [DEFAULT_CLASS]})
     rows, findings = p.run(cluster, {"core_engine": [deployment(), hpa(maximum=4)]}, [], "1.27")
-    assert [r["check"] for r in rows] == ["version", "apis", "storage", "quota", "nodes", "access"]
+    assert [r["check"] for r in rows] == ["version", "apis", "storage", "quota", "nodes", "access", "dry-run"]
     assert findings == []
     lines = p.table(rows)
-    assert lines[0].split() == ["CHECK", "RESULT", "NUMBERS"] and len(lines) == 7
+    assert lines[0].split() == ["CHECK", "RESULT", "NUMBERS"] and len(lines) == 8
+
+
+def test_dry_run_targets_leave_the_unserved_kinds_and_absent_namespaces_for_later():
+    served = {"apps/v1/Deployment": {"resource": "deployments", "namespaced": True}}
+    other = deployment()
+    other["metadata"]["namespace"] = "not-yet"
+    components = {"core_engine": [deployment(), other, hpa(maximum=4)]}
+    targets, later = p.dry_run_targets(components, served, {deployment()["metadata"]["namespace"]})
+    assert targets == [("core_engine", deployment())] and later == 2
+
+
+def test_check_dry_run_blocks_on_each_refusal_and_passes_the_accepted():
+    targets = [("core_engine", deployment()), ("core_engine", hpa(maximum=4))]
+    row, findings = p.check_dry_run(targets, [None, None], 0)
+    assert (row["result"], findings) == ("ok", [])
+    row, findings = p.check_dry_run(targets, [None, "spec.maxReplicas: Invalid value"], 1)
+    assert (
+        row["result"] == "fail"
+        and row["detail"]
+        == "2 objects dry-run server-side, 1 refused, 1 once the run has created their namespace or API"
+    )
+    assert [f["message"].split(": ", 1)[0] for f in findings] == ["core_engine"]
+    assert "spec.maxReplicas: Invalid value" in findings[0]["message"]
 
 
 def test_run_collects_every_blocking_finding():

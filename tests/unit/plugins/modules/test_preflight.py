@@ -27,11 +27,26 @@ ENGINE = {
 
 
 class Cluster:
-    """What Cluster reads, from memory: a served Deployment API, nodes of ``cpu`` each, every access allowed."""
+    """What Cluster reads, from memory: a served Deployment API, nodes of ``cpu`` each, every access allowed, the
+    namespace present unless ``namespace`` is False, every dry run accepted unless ``refusal`` says why not."""
 
-    def __init__(self, cpu):
+    def __init__(self, cpu, namespace=True, refusal=None):
         self.cpu = cpu
         self.calls = 0
+        self.namespace = namespace
+        self.refusal = refusal
+        self.dry_runs = []
+
+    def namespace_exists(self, name):
+        self.calls += 1
+        return self.namespace
+
+    def resource(self, obj):
+        return obj["kind"]
+
+    def dry_run(self, resource, obj, field_manager):
+        self.dry_runs.append((resource, obj["metadata"]["name"], field_manager))
+        return self.refusal
 
     def version(self):
         return {"gitVersion": "v1.37.2"}
@@ -86,14 +101,16 @@ def test_a_cluster_that_fits_passes_with_the_table(run_module):
         "quota",
         "nodes",
         "access",
+        "dry-run",
     ]
+    assert result["table"][-1].split(None, 2)[1:] == ["ok", "1 objects dry-run server-side, 0 refused"]
 
 
 def test_strict_fails_on_a_blocking_finding_naming_it(run_module):
     result = run_module(Cluster("1"))
     assert result["failed"] is True
     assert result["msg"].startswith("preflight refused the run (1 blocking): the cluster cannot hold the platform")
-    assert len(result["table"]) == 7
+    assert len(result["table"]) == 8
 
 
 def test_warn_reports_the_finding_and_does_not_fail(run_module):
@@ -116,3 +133,24 @@ def test_components_not_rendered_come_as_null_and_are_left_out(run_module):
     result = run_module(Cluster("4"), components={"core_engine": [ENGINE], "dashboard": None})
     assert not result.get("failed")
     assert "1 kinds" in result["table"][2]
+
+
+def test_the_dry_run_applies_as_the_run_field_manager_and_a_refusal_blocks_naming_component_and_object(run_module):
+    cluster = Cluster("4", refusal='Deployment.apps "engine" is invalid: spec.selector: field is immutable')
+    result = run_module(cluster, field_manager="ops-team")
+    assert cluster.dry_runs == [("Deployment", "engine", "ops-team")]
+    assert result["failed"] is True
+    assert result["blocking"] == [
+        f'core_engine: the API server refuses Deployment engine in namespace {NS}: Deployment.apps "engine" is '
+        "invalid: spec.selector: field is immutable (set by the core_engine role's core_engine_* variables)"
+    ]
+
+
+def test_objects_in_a_namespace_the_run_creates_wait_for_the_apply_dry_run(run_module):
+    cluster = Cluster("4", namespace=False, refusal="would be refused")
+    result = run_module(cluster)
+    assert cluster.dry_runs == []
+    assert not result.get("failed")
+    assert result["table"][-1].endswith(
+        "0 objects dry-run server-side, 0 refused, 1 once the run has created their namespace or API"
+    )
