@@ -12,6 +12,7 @@ which run beside them (MongoDB's replica-set initiation, the backups).
 
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -61,6 +62,8 @@ DEFAULT_CLASS_ANNOTATIONS = (
     "storageclass.beta.kubernetes.io/is-default-class",
 )
 HOSTNAME = "kubernetes.io/hostname"
+# Longer causes quote the value refused, which says nothing a person needs.
+MAX_CAUSE = 160
 # What the run does to each rendered object: kubernetes.core.k8s reads it, then applies it server-side (a patch,
 # which creates it when missing).
 OBJECT_VERBS = ("get", "create", "patch")
@@ -768,6 +771,19 @@ def dry_run_targets(components, served, present_namespaces):
     return targets, later
 
 
+def refusal_text(status, fallback):
+    """A dry run's refusal for people: each cause as ``field: message``, a value the server quotes in full (a whole
+    volumeClaimTemplates list) left out; else the Status' message, else ``fallback``."""
+    causes = ((status or {}).get("details") or {}).get("causes") or []
+    texts = []
+    for cause in causes:
+        message = cause.get("message") or cause.get("reason") or ""
+        if len(message) > MAX_CAUSE and message.startswith("Invalid value: "):
+            message = message.rsplit(": ", 1)[-1]
+        texts.append(f"{cause['field']}: {message}" if cause.get("field") else message)
+    return "; ".join(texts) or (status or {}).get("message") or fallback
+
+
 def check_dry_run(targets, refusals, later):
     """The API server's answers to the dry run of ``targets`` (``refusals``: None when accepted, else the server's
     message; a denial is the access check's to report)."""
@@ -862,7 +878,11 @@ class Cluster:
         except DynamicApiError as exc:
             if exc.status in (401, 403):
                 return None
-            return exc.summary() if hasattr(exc, "summary") else f"{exc.status} {exc.reason}"
+            try:
+                status = json.loads(exc.body)
+            except (TypeError, ValueError, AttributeError):
+                status = None
+            return refusal_text(status, f"{exc.status} {exc.reason}")
 
     def allowed(self, need):
         """A SelfSubjectAccessReview of one need: may the identity of this connection do it?"""

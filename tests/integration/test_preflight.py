@@ -234,7 +234,7 @@ def test_a_change_the_api_server_refuses_is_refused_by_its_dry_run_before_any_wr
     message = refusal(cluster.playbook("site.yml", *NO_ADDONS, "-e", json.dumps(settings), kubeconfig=deploy_identity))
     assert "(1 blocking)" in message
     assert f"mongodb: the API server refuses StatefulSet mongodb in namespace {NAMESPACE}: " in message
-    assert "Forbidden: updates to statefulset spec for fields other than" in message
+    assert "spec.volumeClaimTemplates: field is immutable" in message
     assert "(set by the mongodb role's mongodb_* variables)" in message
     assert resource_versions(cluster) == before
 

@@ -433,6 +433,35 @@ def test_check_dry_run_blocks_on_each_refusal_and_passes_the_accepted():
     assert "spec.maxReplicas: Invalid value" in findings[0]["message"]
 
 
+IMMUTABLE = {
+    "kind": "Status",
+    "message": 'StatefulSet.apps "mongodb" is invalid: spec.volumeClaimTemplates: Invalid value: [...]',
+    "details": {
+        "causes": [
+            {
+                "reason": "FieldValueInvalid",
+                "field": "spec.volumeClaimTemplates",
+                "message": 'Invalid value: [{"name":"data","Spec":{"AccessModes":["ReadWriteOnce"],"Selector":null,'
+                '"Resources":{"Limits":null,"Requests":{"storage":"300Gi"}},"VolumeName":"","StorageClassName":'
+                '"fast-ssd"}}]: field is immutable',
+            },
+            {"reason": "FieldValueInvalid", "field": "spec.replicas", "message": "Invalid value: -1: must be >= 0"},
+        ]
+    },
+}
+
+
+def test_a_refusal_names_each_field_and_leaves_out_a_long_quoted_value():
+    assert p.refusal_text(IMMUTABLE, "422") == (
+        "spec.volumeClaimTemplates: field is immutable; spec.replicas: Invalid value: -1: must be >= 0"
+    )
+
+
+def test_a_refusal_without_causes_is_the_message_or_the_status_code():
+    assert p.refusal_text({"message": "admission denied"}, "403 Forbidden") == "admission denied"
+    assert p.refusal_text(None, "500 Internal Server Error") == "500 Internal Server Error"
+
+
 def test_run_collects_every_blocking_finding():
     cluster = FakeCluster({}, {"Node": [node("a", cpu="1")]}, denied={("deployments", "create")})
     _rows, findings = p.run(cluster, {"core_engine": [deployment()]}, [], "1.27")
