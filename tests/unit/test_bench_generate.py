@@ -49,7 +49,7 @@ def test_for_namespace_refuses_a_render_for_another_namespace():
 
 
 def test_objects_refuses_an_object_without_name():
-    with pytest.raises(generate.GenerateError, match="monitoring: an object without kind or metadata.name"):
+    with pytest.raises(generate.GenerateError, match=r"monitoring: an object without kind or metadata\.name"):
         generate.objects([("monitoring", "kind: ConfigMap\nmetadata: {namespace: x}\n")])
 
 
