@@ -8,12 +8,13 @@ the Molecule tests (100), the integration tests (200) or a developer's. The upst
 Before the cluster starts, inventories/local is rendered once (platform_render_dir, the platform alone) for the
 namespace bench-render. Every anchor gets that render in a namespace of its own, one per round: the rendered Secrets
 are redacted and the workloads' checksums come from render stand-ins, so applying them over site.yml's namespace
-would rewrite its Secrets and roll its workloads. The anchors, from build/bench/<round>/:
+would rewrite its Secrets and roll its workloads. The anchors, each into namespace bench-<anchor>-<round>, their
+inputs generated into build/bench/r<round>/:
   site.yml    site.yml -i inventories/local -e platform_wait=false -e platform_namespace=bench-site-<round>
-  naive       naive.yml: one kubernetes.core.k8s task per object (apply, server-side, site.yml's field manager)
-  helm        helm upgrade --install of chart/, whose templates/ are the rendered files (release in default)
-  kubectl     kubectl apply --server-side -f objects.yaml
-  floor       floor.yml: one kubernetes.core.k8s task applying every object
+  naive       naive/naive.yml: one kubernetes.core.k8s task per object (apply, server-side, site.yml's field manager)
+  helm        helm upgrade --install of the chart helm/, whose templates/ are the rendered files (release in default)
+  kubectl     kubectl apply --server-side -f kubectl/objects.yaml
+  floor       floor/floor.yml: one kubernetes.core.k8s task applying every object
   empty play  empty.yml: Ansible's own start and stop (no-op only)
 Each round runs every anchor's converge (into its fresh namespace, no wait), then every anchor's no-op (the same
 again), then every check (--check; --dry-run=server for helm and kubectl). ROUNDS (default 3) rounds; the report
@@ -25,7 +26,8 @@ BENCH_FLEET=N (make bench FLEET=N) runs the fleet mode instead: N clusters (stat
 each converged by site.yml, then in ROUNDS rounds site.yml's no-op with forks=5 on the first cluster alone and on
 all N, from one inventory listing the N clusters as hosts of group clusters (inventories/local's group_vars apply).
 
-Printed, and written to build/bench.json (build/bench-fleet.json); every command's output is in build/bench/logs/.
+Printed, and written to build/bench.json (build/bench-fleet.json); every command's output is in build/bench/logs/
+(build/bench-fleet/logs/).
 """
 
 import json
@@ -47,7 +49,6 @@ from tools.localcluster.paths import crds_dir
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "build"
 WORK = BUILD / "bench"
-LOGS = WORK / "logs"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)", re.M)
 # The platform alone, with the spec's front door: the add-ons' Helm releases would measure Helm, not the collection.
 PLATFORM_ONLY = ("-e", '{"platform_prerequisites": [], "platform_ingress_provider": "nginx"}')
@@ -67,7 +68,7 @@ def run(name, cmd, env=None):
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    log = LOGS / f"{re.sub(r'[^A-Za-z0-9.]+', '-', name).strip('-')}.log"
+    log = WORK / "logs" / f"{re.sub(r'[^A-Za-z0-9.]+', '-', name).strip('-')}.log"
     log.write_text(f"$ {' '.join(map(str, cmd))}\n{result.stdout}{result.stderr}")
     if result.returncode != 0:
         raise BenchError(f"{name} failed with exit code {result.returncode}; output in {log}:\n{result.stdout[-3000:]}")
@@ -131,17 +132,21 @@ def render(env, directory):
     return files
 
 
-def prepare(files, round_dir, namespace):
-    """Write every anchor's input for namespace into round_dir."""
+def prepare(files, round_dir, number):
+    """Write every anchor's input into round_dir, each for its own namespace bench-<anchor>-<number>."""
     shutil.rmtree(round_dir, ignore_errors=True)
-    mine = generate.for_namespace(files, namespace)
-    (round_dir / "chart" / "templates").mkdir(parents=True)
-    (round_dir / "objects.yaml").write_text(generate.manifest(mine))
-    (round_dir / "naive.yml").write_text(generate.naive_playbook(mine))
-    (round_dir / "floor.yml").write_text(generate.floor_playbook(mine))
+
+    def mine(anchor):
+        (round_dir / anchor).mkdir(parents=True)
+        return generate.for_namespace(files, f"bench-{anchor}-{number}")
+
+    (round_dir / "kubectl" / "objects.yaml").write_text(generate.manifest(mine("kubectl")))
+    (round_dir / "naive" / "naive.yml").write_text(generate.naive_playbook(mine("naive")))
+    (round_dir / "floor" / "floor.yml").write_text(generate.floor_playbook(mine("floor")))
     (round_dir / "empty.yml").write_text(generate.empty_playbook())
-    for path, text in generate.chart(mine, "bench-platform").items():
-        (round_dir / "chart" / path).write_text(text)
+    for path, text in generate.chart(mine("helm"), "bench-platform").items():
+        (round_dir / "helm" / path).parent.mkdir(parents=True, exist_ok=True)
+        (round_dir / "helm" / path).write_text(text)
 
 
 def commands(round_dir, number, kubeconfig, kubectl, helm):
@@ -149,16 +154,23 @@ def commands(round_dir, number, kubeconfig, kubectl, helm):
     ansible = ansible_playbook()
     site_args = ("-e", "platform_wait=false", "-e", f"platform_namespace=bench-site-{number}")
     helm_cmd = [helm, f"--kubeconfig={kubeconfig}", "upgrade", "--install", f"bench-helm-{number}"]
-    helm_cmd += [round_dir / "chart", "--namespace", "default"]
-    kubectl_cmd = [kubectl, f"--kubeconfig={kubeconfig}", "apply", "--server-side", "-f", round_dir / "objects.yaml"]
+    helm_cmd += [round_dir / "helm", "--namespace", "default"]
+    kubectl_cmd = [
+        kubectl,
+        f"--kubeconfig={kubeconfig}",
+        "apply",
+        "--server-side",
+        "-f",
+        round_dir / "kubectl" / "objects.yaml",
+    ]
     result = {
         "site.yml": {"converge": site(*site_args), "no-op": site(*site_args), "check": site(*site_args, "--check")},
         "helm": {"converge": helm_cmd, "no-op": helm_cmd, "check": [*helm_cmd, "--dry-run=server"]},
         "kubectl": {"converge": kubectl_cmd, "no-op": kubectl_cmd, "check": [*kubectl_cmd, "--dry-run=server"]},
         "empty play": {"no-op": [ansible, round_dir / "empty.yml"]},
     }
-    for anchor, playbook in (("naive", "naive.yml"), ("floor", "floor.yml")):
-        cmd = [ansible, round_dir / playbook]
+    for anchor in ("naive", "floor"):
+        cmd = [ansible, round_dir / anchor / f"{anchor}.yml"]
         result[anchor] = {"converge": cmd, "no-op": cmd, "check": [*cmd, "--check"]}
     return result
 
@@ -190,7 +202,7 @@ def anchors(rounds):
             kubectl, helm = localcluster("bin", "kubectl"), localcluster("bin", "helm")
             for number in range(1, rounds + 1):
                 round_dir = WORK / f"r{number}"
-                prepare(files, round_dir, f"bench-anchor-{number}")
+                prepare(files, round_dir, number)
                 plan = commands(round_dir, number, kubeconfig, kubectl, helm)
                 for operation in report.OPERATIONS:
                     for anchor in report.ANCHORS:
@@ -211,7 +223,7 @@ def anchors(rounds):
     print(report.table(summary, ratio_table))
     result = {"rounds": rounds, "summary": summary, "ratios": ratio_table, "samples": samples}
     (BUILD / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwritten to {BUILD / 'bench.json'}; command output in {LOGS}")
+    print(f"\nwritten to {BUILD / 'bench.json'}; command output in {WORK / 'logs'}")
 
 
 def fleet_mode(size, rounds):
@@ -242,7 +254,7 @@ def fleet_mode(size, rounds):
     print(report.fleet_table(summary, size))
     result = {"rounds": rounds, "forks": int(FORKS), "size": size, **summary, "samples": samples}
     (BUILD / "bench-fleet.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwritten to {BUILD / 'bench-fleet.json'}; command output in {LOGS}")
+    print(f"\nwritten to {BUILD / 'bench-fleet.json'}; command output in {WORK / 'logs'}")
 
 
 def main():
@@ -259,8 +271,10 @@ def main():
     if rounds < 1:
         print(f"bench: ROUNDS must be 1 or more, not {rounds}", file=sys.stderr)
         return 2
+    global WORK  # each mode its own directory: a fleet run beside an anchors run keeps its files
+    WORK = BUILD / ("bench-fleet" if size else "bench")
     shutil.rmtree(WORK, ignore_errors=True)
-    LOGS.mkdir(parents=True)
+    (WORK / "logs").mkdir(parents=True)
     try:
         if size:
             fleet_mode(size, rounds)
