@@ -16,9 +16,15 @@ REPO = Path(__file__).resolve().parents[2]
 def test_members_each_have_a_state_and_an_offset_of_their_own():
     assert fleet.members(3, "/c/bench", 600) == [
         ("fleet-0", Path("/c/bench"), 600),
-        ("fleet-1", Path("/c/bench-fleet-1"), 650),
-        ("fleet-2", Path("/c/bench-fleet-2"), 700),
+        ("fleet-1", Path("/c/fleet1-bench"), 650),
+        ("fleet-2", Path("/c/fleet2-bench"), 700),
     ]
+
+
+def test_members_state_paths_hold_no_other_members_path():
+    """The local provider stops every process whose command line holds its state: no member's path in another's."""
+    states = [str(state) for _, state, _ in fleet.members(12, "/c/bench-cluster", 600)]
+    assert [(a, b) for a in states for b in states if a != b and a in b] == []
 
 
 def test_members_ports_never_collide_for_a_large_fleet():

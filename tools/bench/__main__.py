@@ -22,7 +22,7 @@ holds medians of wall time and of controller CPU (user+sys of the command and it
 (RUSAGE_CHILDREN) deltas: the cluster's processes are not the bench's children), Ansible's task counts (ok +
 skipped + failed of the recap: a loop counts once) and the ratios site.yml/helm, site.yml/kubectl, naive/site.yml.
 
-BENCH_FLEET=N (make bench FLEET=N) runs the fleet mode instead: N clusters (state <state>-fleet-<k>, ports +50 k),
+BENCH_FLEET=N (make bench FLEET=N) runs the fleet mode instead: N clusters (state fleet<k>-<state>, ports +50 k),
 each converged by site.yml, then in ROUNDS rounds site.yml's no-op with forks=5 on the first cluster alone and on
 all N, from one inventory listing the N clusters as hosts of group clusters (inventories/local's group_vars apply).
 

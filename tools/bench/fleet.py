@@ -20,8 +20,12 @@ def members(size, state, offset, step=STEP):
     """[(host, state directory, port offset)] of size clusters: the first is the bench cluster itself."""
     if size < 1:
         raise FleetError(f"BENCH_FLEET must be 1 or more clusters, not {size}")
+    state = Path(state)
+    # Siblings whose paths do not contain the first one's: the local provider takes any process whose command line
+    # holds its state directory's path for its own (an orphan of a killed `up`) and stops it.
     result = [
-        (f"fleet-{k}", Path(state) if k == 0 else Path(f"{state}-fleet-{k}"), offset + k * step) for k in range(size)
+        (f"fleet-{k}", state if k == 0 else state.with_name(f"fleet{k}-{state.name}"), offset + k * step)
+        for k in range(size)
     ]
     ports = {}
     for host, _, member_offset in result:
