@@ -133,12 +133,15 @@ ee: setup ## the AWX execution environment's build context in build/ee/context (
 	mv $(EE_DIR)/botcore-platform-*.tar.gz $(EE_DIR)/botcore-platform.tar.gz
 	ansible-builder create --file execution-environment.yml --context $(EE_DIR)/context --output-filename Containerfile
 
-# Its own cluster beside every other one: other state directory, ports +600 (tests use 100 and 200). Always the
-# local provider: kind's cluster name is shared with `make cluster-up`, and an existing cluster is not ours to reset.
-bench: export BOTCORE_CLUSTER_STATE := $(CACHE)/bench-cluster
-bench: export BOTCORE_CLUSTER_PORT_OFFSET := 600
+# Its own cluster beside every other one: other state directory, ports +600 (tests use 100 and 200), unless the
+# environment names others, as for `make molecule`. Always the local provider: kind's cluster name is shared with
+# `make cluster-up`, and an existing cluster is not ours to reset. FLEET=N (or BENCH_FLEET) runs the fleet mode:
+# N clusters at ports +600, +650, ...; ROUNDS (default 3) sets the rounds of either mode.
+bench: export BOTCORE_CLUSTER_STATE ?= $(CACHE)/bench-cluster
+bench: export BOTCORE_CLUSTER_PORT_OFFSET ?= 600
 bench: export BOTCORE_CLUSTER_PROVIDER := local
-bench: setup cluster-build ## time site.yml against kubectl apply --server-side; writes build/bench.json
+bench: export BENCH_FLEET ?= $(FLEET)
+bench: setup cluster-build ## site.yml against naive, Helm, kubectl, one-task anchors (build/bench.json); FLEET=N: N clusters
 	@$(BIN)/python -m tools.bench
 
 test: ## fresh machine: set up everything and run every test
