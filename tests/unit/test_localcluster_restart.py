@@ -167,3 +167,13 @@ def test_up_with_another_topology_on_a_usable_state_fails(state, up):
     with pytest.raises(local.ClusterError, match="run `down` first to switch to 'minimum'"):
         local.up("minimum")
     assert up == []
+
+
+def test_an_orphan_is_one_of_our_binaries_on_a_file_of_this_state_and_not_of_a_longer_named_one(tmp_path):
+    cache, state = tmp_path / "cache", tmp_path / "cluster-bench"
+    ours = f"{cache}/bin/etcd\0--data-dir={state}/etcd\0".encode()
+    assert local._references(ours, state, cache)
+    other_state = f"{cache}/bin/etcd\0--data-dir={state}-f/etcd\0".encode()
+    assert not local._references(other_state, state, cache)
+    other_binary = f"/usr/bin/etcd\0--data-dir={state}/etcd\0".encode()
+    assert not local._references(other_binary, state, cache)

@@ -84,9 +84,14 @@ def _alive(entry: dict) -> bool:
     return _proc_start_time(entry["pid"]) == entry["start_time"]
 
 
+def _references(cmdline: bytes, state: Path, cache: Path) -> bool:
+    """Whether a process's command line is one of our binaries using a file of ``state``: the separator keeps
+    `.../cluster-bench` from claiming the processes of `.../cluster-bench-f`."""
+    return (str(state) + "/").encode() in cmdline and cmdline.split(b"\0", 1)[0].startswith(str(cache).encode())
+
+
 def _orphans() -> list:
     """Processes that reference our state directory but are not in the record (a killed `up`)."""
-    marker = str(state_dir()).encode()
     found = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit() or int(d.name) == os.getpid():
@@ -95,7 +100,7 @@ def _orphans() -> list:
             cmdline = (d / "cmdline").read_bytes()
         except OSError:
             continue
-        if marker in cmdline and cmdline.split(b"\0", 1)[0].startswith(str(build.cache_dir()).encode()):
+        if _references(cmdline, state_dir(), build.cache_dir()):
             found.append(int(d.name))
     return found
 
