@@ -4,6 +4,7 @@ render entry point that sets ``__<role>_objects`` and writes nothing, after a va
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,21 +13,21 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 OPERATIONS_VARS = yaml.safe_load((REPO / "roles" / "operations" / "vars" / "main.yml").read_text())
 PLATFORM_ROLES = OPERATIONS_VARS["__operations_platform_roles"]
-ADDONS = yaml.safe_load((REPO / "playbooks" / "vars" / "site_roles.yml").read_text())["__site_addons"]
+RUNS = yaml.safe_load((REPO / "playbooks" / "vars" / "site_roles.yml").read_text())["__site_platform_runs"]
 WRITING_MODULES = {"kubernetes.core.k8s", "ansible.builtin.copy", "ansible.builtin.file", "ansible.builtin.template"}
 
 
 def deployed_roles(plays):
-    """The roles a site.yml deploy play imports or includes by a literal name, in order, without the add-ons."""
+    """The components a site.yml deploy play applies, in order: those of its apply runs, which name their entry of
+    vars/site_roles.yml's __site_platform_runs."""
     (deploy,) = [play for play in plays if play["name"] == "Deploy in order"]
     roles = []
     # The lock's block/always wraps the deploy tasks.
     tasks = [inner for task in deploy["tasks"] for inner in task.get("block", [task])]
     for task in tasks:
-        for action in ("ansible.builtin.import_role", "ansible.builtin.include_role"):
-            if action in task and task[action].get("tasks_from") == "deploy":
-                roles.append(task[action]["name"].removeprefix("botcore.platform."))
-    return [role for role in roles if role not in ADDONS]
+        if task.get("ansible.builtin.include_role", {}).get("name") == "botcore.platform.apply":
+            roles += RUNS[int(re.search(r"__site_platform_runs\[(\d+)\]", task["vars"]["__site_run"])[1])]
+    return roles
 
 
 def test_the_platform_roles_are_site_yml_s_in_its_deploy_order():

@@ -104,17 +104,9 @@ def test_render_writes_every_component(render):
     components = {path.stem for path in rendered_files(out)}
     # Every platform role of site.yml writes its manifests to a file of its own; of the add-ons, which write a values
     # file per Helm release, only cert_manager has objects too (its ClusterIssuers).
-    # The deploy play's tasks are in the block that holds the deploy lock, which renders nothing.
-    deploy = [
-        t
-        for task in yaml.safe_load((REPO / "playbooks/site.yml").read_text())[1]["tasks"]
-        for t in task.get("block", [task])
-    ]
-    platform_roles = {
-        task["ansible.builtin.import_role"]["name"].removeprefix("botcore.platform.")
-        for task in deploy
-        if "ansible.builtin.import_role" in task
-    } - {"lock"}
+    # The deploy play's apply runs take the platform's components from playbooks/vars/site_roles.yml.
+    runs = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())["__site_platform_runs"]
+    platform_roles = {component for run in runs for component in run}
     expected = platform_roles | {"cert_manager"} | {f"helm-{release}" for release in RELEASES}
     assert components == expected, f"components rendered: {sorted(components)}"
     assert {path.parent.name for path in rendered_files(out)} == {HOST}

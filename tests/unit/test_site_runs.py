@@ -1,0 +1,74 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""site.yml's deploy play: the objects the preflight play rendered, applied in two runs around the add-ons."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1].parent
+RUNS = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())["__site_platform_runs"]
+
+
+def deploy_play():
+    return yaml.safe_load((REPO / "playbooks/site.yml").read_text())[1]
+
+
+def deploy_tasks():
+    """The tasks of the block that holds the deploy lock, in order."""
+    return [t for task in deploy_play()["tasks"] for t in task.get("block", [task])]
+
+
+def role_of(task):
+    action = next((key for key in ("ansible.builtin.import_role", "ansible.builtin.include_role") if key in task), None)
+    return task[action]["name"].removeprefix("botcore.platform.") if action else None
+
+
+def test_the_runs_take_every_component_the_preflight_renders_in_its_order():
+    rendered = [
+        role_of(task)
+        for task in yaml.safe_load((REPO / "roles/platform/tasks/preflight.yml").read_text())
+        if task.get("ansible.builtin.import_role", {}).get("tasks_from") == "render"
+    ]
+    assert [component for run in RUNS for component in run] == rendered
+
+
+def test_the_deploy_play_reads_the_render_of_every_component_of_the_runs():
+    rendered = deploy_play()["vars"]["__site_rendered"]
+    assert [entry["name"] for entry in rendered] == [component for run in RUNS for component in run]
+    assert all(entry["objects"] == f"{{{{ __{entry['name']}_objects | default(none) }}}}" for entry in rendered)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # The first run holds Grafana's admin Secret that kube-prometheus-stack reads; the add-ons' APIs (CRDs, the
+        # ServiceMonitors' operator) come before the second run, whose objects use them.
+        (0, "kube_prometheus_stack"),
+        ("cert_manager", 1),
+        ("ingress_nginx", 1),
+        ("istio", 0),
+        ("kube_prometheus_stack", "cert_manager"),
+        ("kube_prometheus_stack", "ingress_nginx"),
+    ],
+)
+def test_the_add_on_order_holds_around_the_runs(before, after):
+    steps = []
+    for task in deploy_tasks():
+        role = role_of(task)
+        if role == "apply":
+            steps.append(int(re.search(r"__site_platform_runs\[(\d)\]", task["vars"]["__site_run"])[1]))
+        else:
+            steps.append(role)
+    assert steps.index(before) < steps.index(after), steps
+
+
+def test_the_secrets_are_written_before_the_run_that_applies_them():
+    tasks = deploy_tasks()
+    roles = [role_of(task) for task in tasks]
+    first_run = next(i for i, task in enumerate(tasks) if role_of(task) == "apply")
+    assert roles.index("secrets") < first_run
+    assert tasks[roles.index("secrets")]["ansible.builtin.import_role"]["tasks_from"] == "deploy"
