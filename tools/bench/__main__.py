@@ -113,19 +113,9 @@ def render(env, directory):
         site("-e", f"platform_render_dir={directory}", "-e", f"platform_namespace={generate.PLACEHOLDER}"),
         env,
     )
-    # The Namespace must exist before the objects in it: the components in the order site.yml deploys them. The
-    # deploy play's tasks are in the block that holds the deploy lock.
-    deploy = [
-        t
-        for task in yaml.safe_load((REPO / "playbooks/site.yml").read_text())[1]["tasks"]
-        for t in task.get("block", [task])
-    ]
-    roles = [
-        task[action]["name"].removeprefix("botcore.platform.")
-        for task in deploy
-        for action in ("ansible.builtin.import_role", "ansible.builtin.include_role")
-        if action in task
-    ]
+    # The Namespace must exist before the objects in it: the components in the order site.yml deploys them.
+    runs = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())["__site_platform_runs"]
+    roles = [component for run_components in runs for component in run_components]
     files = [(role, f.read_text()) for role in roles for f in sorted(Path(directory).glob(f"*/{role}.yaml"))]
     if not files:
         raise BenchError(f"the render wrote no manifest under {directory}")
