@@ -512,7 +512,7 @@ class Engine:
             }
             entry = carried.get(workload_key(item.obj))
             if entry is not None:
-                status["resume"] = {"waited": entry["waited"], "result": {"changed": False}}
+                status["resume"] = {"waited": entry["waited"], "at": entry["at"], "result": {"changed": False}}
             try:
                 return rollout.run(self.api, status, until=until), None
             except rollout.RolloutError as exc:
@@ -537,7 +537,12 @@ class Engine:
                 "result": copy.deepcopy({key: value for key, value in self.result.items() if key != "pending"}),
                 "diffs": copy.deepcopy(self.diffs),
                 "pending": [
-                    {"key": workload_key(item.obj), "waited": report["resume"]["waited"], "changes": item.changes}
+                    {
+                        "key": workload_key(item.obj),
+                        "waited": report["resume"]["waited"],
+                        "at": report["resume"]["at"],
+                        "changes": item.changes,
+                    }
                     for item, report in pending
                 ],
                 "failures": [

@@ -700,7 +700,9 @@ def run(api, params, check_mode=False, diff=False, now=_utc_now, until=None):
     workload = WORKLOADS[params["kind"]](api, params["name"], params["namespace"])
     resume = params.get("resume")
     if resume:
-        return _wait(workload, api, params, check_mode, dict(resume["result"]), resume["waited"], until)
+        # The seconds between the two runs count too: the timeout is of the whole wait.
+        waited = resume["waited"] + max(0.0, time.time() - resume["at"])
+        return _wait(workload, api, params, check_mode, dict(resume["result"]), waited, until)
     result = {"changed": False}
     patch = after = None
 
@@ -757,7 +759,11 @@ def _wait(workload, api, params, check_mode, result, waited, until):
         return {
             **result,
             "pending": [unfinished.state],
-            "resume": {"waited": unfinished.waited, "result": {k: v for k, v in result.items() if k != "rollout"}},
+            "resume": {
+                "waited": unfinished.waited,
+                "at": time.time(),
+                "result": {key: value for key, value in result.items() if key != "rollout"},
+            },
         }
     except RolloutError as exc:
         # The failure still says what was changed before the wait.

@@ -25,11 +25,12 @@ def progress_line(prefix, entry):
     )
 
 
-def run_sliced(execute, args, prefix, show=display.display):
+def run_sliced(execute, args, prefix, show=None):
     """Run the module (``execute(module_args)``) until its wait ends; return its last result.
 
     Every slice's warnings and deprecations are kept: Ansible shows only those of the result the task returns.
     """
+    show = show or display.display
     notes = {"warnings": [], "deprecations": []}
     while True:
         result = execute(args)
@@ -50,6 +51,7 @@ class SlicedWaitAction(ActionBase):
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
+    _supports_async = True
 
     def line_prefix(self, entry):
         raise NotImplementedError
@@ -57,13 +59,18 @@ class SlicedWaitAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp  # tmp no longer has any effect
+        wrap_async = self._task.async_val and not self._connection.has_native_async
 
         def execute(module_args):
-            return self._execute_module(module_name=self._task.action, module_args=module_args, task_vars=task_vars)
+            return self._execute_module(
+                module_name=self._task.action, module_args=module_args, task_vars=task_vars, wrap_async=wrap_async
+            )
 
-        args = dict(self._task.args)
         if self._task.async_val:
-            # An async task's result is the job's, read later: there is nothing to resume here.
-            args["progress_interval"] = 0
-        result.update(run_sliced(execute, args, self.line_prefix))
+            # An async task's result is read later, by async_status: no slice to resume, so one run that waits.
+            result.update(execute({**self._task.args, "progress_interval": 0}))
+        else:
+            result.update(run_sliced(execute, dict(self._task.args), self.line_prefix))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
