@@ -8,4 +8,4 @@ from ansible_collections.botcore.platform.plugins.plugin_utils.progress import S
 
 class ActionModule(SlicedWaitAction):
     def line_prefix(self, entry):
-        return f"apply {entry['component']}"
+        return f"apply {entry['component']}" + (" rollback" if entry.get("rollback") else "")

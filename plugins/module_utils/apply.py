@@ -532,11 +532,9 @@ class Engine:
             else:
                 self.result["rollouts"].append(report["rollout"])
         if pending:
-            self.result["pending"] = [{"component": item.component, **report["pending"][0]} for item, report in pending]
-            self.result["resume"] = {
-                "result": copy.deepcopy({key: value for key, value in self.result.items() if key != "pending"}),
-                "diffs": copy.deepcopy(self.diffs),
-                "pending": [
+            return self._stop(
+                [{"component": item.component, **report["pending"][0]} for item, report in pending],
+                pending=[
                     {
                         "key": workload_key(item.obj),
                         "waited": report["resume"]["waited"],
@@ -545,22 +543,25 @@ class Engine:
                     }
                     for item, report in pending
                 ],
-                "failures": [
+                failures=[
                     {"key": workload_key(item.obj), "changes": item.changes, "failure": failure}
                     for item, failure in failures
                 ],
-            }
-            self._finish()
-            return False
+            )
         if not failures:
             return True
+        # A rollback a slice left waiting: its undo was made, only its wait goes on.
+        carried = {entry["key"]: entry for entry in resume.get("rollbacks", [])}
 
         def roll_back(entry):
             item, failure = entry
+            earlier = carried.get(workload_key(item.obj))
+            if earlier is not None and "resume" not in earlier:
+                return earlier["outcome"]
             last_good = (failure.get("rollout") or {}).get("last_good") or {}
             changed = item.changes
             history = (failure.get("rollout") or {}).get("history") or []
-            if not (
+            if earlier is None and not (
                 params["rollback_on_failure"]
                 and "rollout" in failure
                 and (last_good.get("restorable") or (changed and len(history) > 1))
@@ -572,18 +573,47 @@ class Engine:
                 "namespace": item.namespace,
                 "state": "undone",
                 "to_revision": None,
-                "to_last_good": bool(last_good.get("restorable")),
+                "to_last_good": earlier["to_last_good"] if earlier else bool(last_good.get("restorable")),
                 "wait": True,
                 "wait_timeout": params["wait_timeout"],
                 "wait_sleep": params["wait_sleep"],
                 "record_last_good": True,
             }
+            if earlier is not None:
+                undo["resume"] = earlier["resume"]
             try:
-                return {"failed": False, "to_last_good": undo["to_last_good"], **rollout.run(self.api, undo)}
+                return {
+                    "failed": False,
+                    "to_last_good": undo["to_last_good"],
+                    **rollout.run(self.api, undo, until=until),
+                }
             except rollout.RolloutError as exc:
                 return {"failed": True, "to_last_good": undo["to_last_good"], "msg": str(exc), **exc.result}
 
         rollbacks = self._map(roll_back, failures)
+        if any(rollback and "resume" in rollback for rollback in rollbacks):
+            return self._stop(
+                [
+                    {"component": item.component, "rollback": True, **rollback["pending"][0]}
+                    for (item, _failure), rollback in zip(failures, rollbacks, strict=True)
+                    if rollback and "resume" in rollback
+                ],
+                pending=[],
+                failures=[
+                    {"key": workload_key(item.obj), "changes": item.changes, "failure": failure}
+                    for item, failure in failures
+                ],
+                rollbacks=[
+                    {
+                        "key": workload_key(item.obj),
+                        "to_last_good": rollback["to_last_good"],
+                        "resume": rollback["resume"],
+                    }
+                    if rollback and "resume" in rollback
+                    else {"key": workload_key(item.obj), "outcome": rollback}
+                    for (item, _failure), rollback in zip(failures, rollbacks, strict=True)
+                ],
+            )
         messages = [
             failure_message(
                 item.component,
@@ -599,6 +629,17 @@ class Engine:
         self.result["changed"] = True
         self._finish()
         raise ApplyError("; ".join(messages), {**self.result, "rollbacks": [r for r in rollbacks if r]})
+
+    def _stop(self, lines, **state):
+        """End the run with the wait slice: RV(pending) and what the next run resumes from; return False."""
+        self.result["pending"] = lines
+        self.result["resume"] = {
+            "result": copy.deepcopy({key: value for key, value in self.result.items() if key != "pending"}),
+            "diffs": copy.deepcopy(self.diffs),
+            **state,
+        }
+        self._finish()
+        return False
 
     def _finish(self):
         if self.diffs:

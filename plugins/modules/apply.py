@@ -244,6 +244,9 @@ pending:
     component:
       description: The component of the workload.
       type: str
+    rollback:
+      description: Present and true when the wait is that of the workload's rollback after its rollout failed.
+      type: bool
     kind:
       description: Kind of the workload.
       type: str

@@ -112,3 +112,27 @@ def test_a_failure_in_an_earlier_slice_is_rolled_back_once_the_others_are_done()
         "back from revision 2 (engine:2-broken) to revision 1 (engine:1), its previous revision, running as "
         "revision 3; this run changed it"
     )
+
+
+def test_a_rollback_still_rolling_out_at_the_end_of_the_slice_is_resumed_not_made_again():
+    failure = apply.rollout.RolloutError("deployment engine revision 2: 0 of 3 ready", {"rollout": {"history": [1, 2]}})
+    undone = {
+        "changed": True,
+        "from": {"revision": 2, "images": {"e": "engine:2-broken"}},
+        "to": {"revision": 1, "images": {"e": "engine:1"}},
+        "rollout": {"revision": 3},
+    }
+    undoing = {**undone, **pending("engine", 3.0)}
+    first = wait(Rollouts(engine=failure, ws=report("ws"), **{"engine-undo": undoing}), items(changes=True))[1]
+
+    assert first["pending"][0]["rollback"] is True and first["pending"][0]["name"] == "engine"
+    rollouts = Rollouts(**{"engine-undo": undone})
+    with pytest.raises(ApplyError) as failed:
+        wait(rollouts, items(changes=False), first["resume"])
+
+    # Only the undo's wait goes on, from where the slice left it; ws, done in the first slice, is not waited on.
+    assert [(call["name"], call["state"], call["resume"]["waited"]) for call in rollouts.calls] == [
+        ("engine", "undone", 3.0)
+    ]
+    assert "rolled back from revision 2 (engine:2-broken) to revision 1" in str(failed.value)
+    assert "this run changed it" in str(failed.value)

@@ -143,3 +143,14 @@ def test_an_async_task_runs_the_module_once_without_slices():
     assert result["ansible_job_id"] == "j1"
     assert execute.call_args.kwargs["module_args"] == {"components": [], "progress_interval": 0}
     assert execute.call_args.kwargs["wrap_async"] is True
+
+
+@pytest.mark.parametrize(
+    ("entry", "prefix"),
+    [
+        ({"component": "mongodb"}, "apply mongodb"),
+        ({"component": "mongodb", "rollback": True}, "apply mongodb rollback"),
+    ],
+)
+def test_an_apply_line_names_the_component_and_whether_it_is_a_rollback(entry, prefix):
+    assert action(apply_action, {}).line_prefix(entry) == prefix
