@@ -150,6 +150,8 @@ def test_a_rollout_done_within_the_first_slice_prints_nothing(cluster):
 
 
 def test_a_rollout_that_never_completes_fails_at_the_same_total_timeout_and_is_rolled_back(cluster):
+    good = apply(cluster, deployment("registry.local/web:1.1"))[0]
+    assert not good["failed"], good
     result, lines, seconds, output = apply(
         cluster, deployment("registry.local/web:1.2-broken"), progress_interval=2, wait_timeout=9
     )
