@@ -551,11 +551,11 @@ class Engine:
         if not failures:
             return True
         # A rollback a slice left waiting: its undo was made, only its wait goes on.
-        carried = {entry["key"]: entry for entry in resume.get("rollbacks", [])}
+        undoing = {entry["key"]: entry for entry in resume.get("rollbacks", [])}
 
         def roll_back(entry):
             item, failure = entry
-            earlier = carried.get(workload_key(item.obj))
+            earlier = undoing.get(workload_key(item.obj))
             if earlier is not None and "resume" not in earlier:
                 return earlier["outcome"]
             last_good = (failure.get("rollout") or {}).get("last_good") or {}
