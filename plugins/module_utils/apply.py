@@ -9,6 +9,7 @@ would change. Check mode stops after the dry run.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -190,11 +191,13 @@ class Engine:
         for applyset in sets:
             applyset["parent_item"].resource = self._resource(applyset["parent_item"])
 
-        self._read(items + [applyset["parent_item"] for applyset in sets])
-        self._plan(items)
-        for item in items:
-            for conflict in item.conflicts:
-                self._conflict(item, conflict)
+        resume = self.params.get("resume")
+        if not resume:
+            self._read(items + [applyset["parent_item"] for applyset in sets])
+            self._plan(items)
+            for item in items:
+                for conflict in item.conflicts:
+                    self._conflict(item, conflict)
 
         if self.check_mode:
             for item in items:
@@ -211,15 +214,21 @@ class Engine:
                 [(item.component, item.obj) for item in items], lambda obj: not resources[id(obj)].namespaced
             ).items()
         }
-        self._write(split["cluster"])
-        # The parents record the union of the group-kinds and namespaces before any member is written, so that a
-        # run that stops half-way leaves every member findable by the next run's prune.
-        self._write_parents(sets, union=True)
-        self._write(split["namespaced"])
         workloads = split["workloads"]
-        self._write(workloads)
-        if self.params["wait"] and workloads:
-            self._wait(workloads)
+        if resume:
+            # Everything up to the wait was written by the run that started it; what follows is read afresh.
+            self.result, self.diffs = copy.deepcopy(resume["result"]), copy.deepcopy(resume["diffs"])
+            self._read(split["after"] + [applyset["parent_item"] for applyset in sets])
+            self._plan(split["after"])
+        else:
+            self._write(split["cluster"])
+            # The parents record the union of the group-kinds and namespaces before any member is written, so that
+            # a run that stops half-way leaves every member findable by the next run's prune.
+            self._write_parents(sets, union=True)
+            self._write(split["namespaced"])
+            self._write(workloads)
+        if self.params["wait"] and workloads and not self._wait(workloads, resume or {}):
+            return self.result
         self._write(split["after"])
         for applyset in sets:
             self._prune(applyset)
@@ -472,10 +481,23 @@ class Engine:
 
     # ---- the rollout wait ---------------------------------------------------------------------------------------
 
-    def _wait(self, workloads):
+    def _wait(self, workloads, resume):
         """Wait for every workload at once; roll back the failed ones as the rollout module does, then fail naming
-        component, object, revision and reason."""
+        component, object, revision and reason.
+
+        With O(progress_interval) the wait lasts one slice. If a workload is still rolling out at its end, the
+        result gains RV(pending) and ``resume`` (the seconds each one has waited, and the outcomes so far) and False
+        is returned: the run stops there, and the next module run, given ``resume``, waits on where this one
+        stopped.
+        """
         params = self.params
+        until = rollout.slice_end(params)
+        carried = {entry["key"]: entry for entry in resume.get("pending", [])}
+        # Whether the run that started the wait changed a workload decides its rollback and is in its message.
+        changes = {entry["key"]: entry["changes"] for entry in [*carried.values(), *resume.get("failures", [])]}
+        for item in workloads:
+            item.changes = changes.get(workload_key(item.obj), item.changes)
+        waiting = [item for item in workloads if not resume or workload_key(item.obj) in carried]
 
         def wait(item):
             status = {
@@ -488,28 +510,58 @@ class Engine:
                 "wait_sleep": params["wait_sleep"],
                 "record_last_good": True,
             }
+            entry = carried.get(workload_key(item.obj))
+            if entry is not None:
+                status["resume"] = {"waited": entry["waited"], "at": entry["at"], "result": {"changed": False}}
             try:
-                return rollout.run(self.api, status), None
+                return rollout.run(self.api, status, until=until), None
             except rollout.RolloutError as exc:
                 return None, {"msg": str(exc), **exc.result}
 
-        outcomes = self._map(wait, workloads)
-        failures = []
-        for item, (report, failure) in zip(workloads, outcomes, strict=True):
-            if report is not None:
-                self.result["changed"] |= report["changed"]
-                self.result["rollouts"].append(report["rollout"])
-            else:
+        outcomes = self._map(wait, waiting)
+        by_key = {workload_key(item.obj): item for item in workloads}
+        failures = [(by_key[entry["key"]], entry["failure"]) for entry in resume.get("failures", [])]
+        pending = []
+        for item, (report, failure) in zip(waiting, outcomes, strict=True):
+            if failure is not None:
                 failures.append((item, failure))
+                continue
+            self.result["changed"] |= report["changed"]
+            if "resume" in report:
+                pending.append((item, report))
+            else:
+                self.result["rollouts"].append(report["rollout"])
+        if pending:
+            return self._stop(
+                [{"component": item.component, **report["pending"][0]} for item, report in pending],
+                pending=[
+                    {
+                        "key": workload_key(item.obj),
+                        "waited": report["resume"]["waited"],
+                        "at": report["resume"]["at"],
+                        "changes": item.changes,
+                    }
+                    for item, report in pending
+                ],
+                failures=[
+                    {"key": workload_key(item.obj), "changes": item.changes, "failure": failure}
+                    for item, failure in failures
+                ],
+            )
         if not failures:
-            return
+            return True
+        # A rollback a slice left waiting: its undo was made, only its wait goes on.
+        undoing = {entry["key"]: entry for entry in resume.get("rollbacks", [])}
 
         def roll_back(entry):
             item, failure = entry
+            earlier = undoing.get(workload_key(item.obj))
+            if earlier is not None and "resume" not in earlier:
+                return earlier["outcome"]
             last_good = (failure.get("rollout") or {}).get("last_good") or {}
             changed = item.changes
             history = (failure.get("rollout") or {}).get("history") or []
-            if not (
+            if earlier is None and not (
                 params["rollback_on_failure"]
                 and "rollout" in failure
                 and (last_good.get("restorable") or (changed and len(history) > 1))
@@ -521,18 +573,47 @@ class Engine:
                 "namespace": item.namespace,
                 "state": "undone",
                 "to_revision": None,
-                "to_last_good": bool(last_good.get("restorable")),
+                "to_last_good": earlier["to_last_good"] if earlier else bool(last_good.get("restorable")),
                 "wait": True,
                 "wait_timeout": params["wait_timeout"],
                 "wait_sleep": params["wait_sleep"],
                 "record_last_good": True,
             }
+            if earlier is not None:
+                undo["resume"] = earlier["resume"]
             try:
-                return {"failed": False, "to_last_good": undo["to_last_good"], **rollout.run(self.api, undo)}
+                return {
+                    "failed": False,
+                    "to_last_good": undo["to_last_good"],
+                    **rollout.run(self.api, undo, until=until),
+                }
             except rollout.RolloutError as exc:
                 return {"failed": True, "to_last_good": undo["to_last_good"], "msg": str(exc), **exc.result}
 
         rollbacks = self._map(roll_back, failures)
+        if any(rollback and "resume" in rollback for rollback in rollbacks):
+            return self._stop(
+                [
+                    {"component": item.component, "rollback": True, **rollback["pending"][0]}
+                    for (item, _failure), rollback in zip(failures, rollbacks, strict=True)
+                    if rollback and "resume" in rollback
+                ],
+                pending=[],
+                failures=[
+                    {"key": workload_key(item.obj), "changes": item.changes, "failure": failure}
+                    for item, failure in failures
+                ],
+                rollbacks=[
+                    {
+                        "key": workload_key(item.obj),
+                        "to_last_good": rollback["to_last_good"],
+                        "resume": rollback["resume"],
+                    }
+                    if rollback and "resume" in rollback
+                    else {"key": workload_key(item.obj), "outcome": rollback}
+                    for (item, _failure), rollback in zip(failures, rollbacks, strict=True)
+                ],
+            )
         messages = [
             failure_message(
                 item.component,
@@ -549,9 +630,25 @@ class Engine:
         self._finish()
         raise ApplyError("; ".join(messages), {**self.result, "rollbacks": [r for r in rollbacks if r]})
 
+    def _stop(self, lines, **state):
+        """End the run with the wait slice: RV(pending) and what the next run resumes from; return False."""
+        self.result["pending"] = lines
+        self.result["resume"] = {
+            "result": copy.deepcopy({key: value for key, value in self.result.items() if key != "pending"}),
+            "diffs": copy.deepcopy(self.diffs),
+            **state,
+        }
+        self._finish()
+        return False
+
     def _finish(self):
         if self.diffs:
             self.result["diff"] = self.diffs
+
+
+def workload_key(obj):
+    """How a resumed run finds a workload of the run that started the wait."""
+    return "/".join((obj["kind"], obj["metadata"].get("namespace") or "", obj["metadata"]["name"]))
 
 
 def _images(revision):

@@ -60,6 +60,15 @@ class RolloutError(Exception):
         self.result = result or {}
 
 
+class Unfinished(Exception):
+    """A wait slice ended before the rollout completed: the seconds waited so far and where it stands."""
+
+    def __init__(self, waited, state):
+        super().__init__(f"{state['kind']} {state['name']}: rollout still in progress")
+        self.waited = waited
+        self.state = state
+
+
 class Api:
     """The few calls the rollout logic makes, on top of kubernetes.core's K8SClient (the dynamic client)."""
 
@@ -401,8 +410,8 @@ class Workload:
             view["metadata"] = {"annotations": {CHANGE_CAUSE_ANNOTATION: change_cause}}
         return view
 
-    def explain(self, progress, elapsed):
-        """The failure message of a rollout that did not complete: object, revision, counts, why."""
+    def _current_pods(self):
+        """The pods of the current revision, newest first, and the newest of them that is not Ready (or None)."""
         current = self.current
         pods = []
         if current is not None:
@@ -412,6 +421,11 @@ class Workload:
                 key=lambda pod: pod["metadata"].get("creationTimestamp") or "",
                 reverse=True,
             )
+        return pods, next((pod for pod in pods if not _pod_ready(pod)), None)
+
+    def explain(self, progress, elapsed):
+        """The failure message of a rollout that did not complete: object, revision, counts, why."""
+        pods, waiting = self._current_pods()
         ready = sum(1 for pod in pods if _pod_ready(pod))
         number = self.revision_number
         revision = f"revision {number}" if number is not None else "new revision (not recorded yet)"
@@ -419,24 +433,45 @@ class Workload:
             f"{self.label} {revision}: {ready} of {self.desired} updated replicas ready after {elapsed}s",
             progress.message,
         ]
-        waiting = next((pod for pod in pods if not _pod_ready(pod)), None)
         if waiting is not None:
             parts.append(f"newest pod {waiting['metadata']['name']} {pod_problem(waiting)}")
         elif not pods and progress.refusal is None:
             parts.append("no pod of this revision exists yet")
         return "; ".join(parts)
 
-    def wait(self, timeout, sleep, clock=time.monotonic, pause=time.sleep):
-        """Poll until the rollout completes; raise RolloutError when it fails or times out."""
+    def pending(self, progress, waited, timeout):
+        """Where a rollout that is still going stands when a wait slice ends (an entry of RV(pending))."""
+        pods, waiting = self._current_pods()
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "revision": self.revision_number,
+            "ready": sum(1 for pod in pods if _pod_ready(pod)),
+            "desired": self.desired,
+            "message": progress.message,
+            "newest_pod": f"{waiting['metadata']['name']} {pod_problem(waiting)}" if waiting is not None else None,
+            "waited": int(waited),
+            "timeout": timeout,
+        }
+
+    def wait(self, timeout, sleep, waited=0.0, until=None, clock=time.monotonic, pause=time.sleep):
+        """Poll until the rollout completes and return the seconds waited in all; raise RolloutError when it fails
+        or the seconds already ``waited`` and those of this call reach ``timeout``, and Unfinished when the clock
+        reaches ``until`` (the end of a wait slice) first."""
         start = clock()
         while True:
             progress = self.progress()
-            elapsed = int(clock() - start)
+            now = clock()
+            total = waited + now - start
+            elapsed = int(total)
             if progress.complete:
                 return elapsed
             if progress.failed or elapsed >= timeout:
                 raise RolloutError(self.explain(progress, elapsed), {"rollout": self.report()})
-            pause(max(0, min(sleep, timeout - elapsed)))
+            if until is not None and now >= until:
+                raise Unfinished(total, self.pending(progress, elapsed, timeout))
+            pause(max(0, min(sleep, timeout - elapsed, until - now if until is not None else sleep)))
             self.refresh()
 
     def check_not_paused(self, action):
@@ -650,9 +685,24 @@ def _pick_target(workload, to_revision, to_last_good=False):
     return target
 
 
-def run(api, params, check_mode=False, diff=False, now=_utc_now):
-    """Do what the module parameters ask and return the module result."""
+def slice_end(params, clock=time.monotonic):
+    """When a wait slice that starts now ends, or None when O(progress_interval) is 0 (no slices)."""
+    interval = params.get("progress_interval") or 0
+    return clock() + interval if interval > 0 else None
+
+
+def run(api, params, check_mode=False, diff=False, now=_utc_now, until=None):
+    """Do what the module parameters ask and return the module result.
+
+    A wait ends at ``until`` (see slice_end) if the rollout has not completed by then; with ``resume`` (what that
+    result said), only the wait goes on, where it stopped.
+    """
     workload = WORKLOADS[params["kind"]](api, params["name"], params["namespace"])
+    resume = params.get("resume")
+    if resume:
+        # The seconds between the two runs count too: the timeout is of the whole wait.
+        waited = resume["waited"] + max(0.0, time.time() - resume["at"])
+        return _wait(workload, api, params, check_mode, dict(resume["result"]), waited, until)
     result = {"changed": False}
     patch = after = None
 
@@ -695,17 +745,35 @@ def run(api, params, check_mode=False, diff=False, now=_utc_now):
 
     # Waiting on a change that check mode did not make would only report the old rollout.
     if params["wait"] and not (check_mode and result["changed"]):
-        try:
-            result["duration"] = workload.wait(params["wait_timeout"], params["wait_sleep"])
-        except RolloutError as exc:
-            # The failure still says what was changed before the wait.
-            exc.result = {**result, **exc.result}
-            raise
-        record = workload.last_good_patch() if params.get("record_last_good") else None
-        if record is not None:
-            result["changed"] = True
-            if not check_mode:
-                api.patch(workload.kind, workload.name, workload.namespace, *record)
-                workload.refresh()
+        return _wait(workload, api, params, check_mode, result, 0.0, until)
+    result["rollout"] = workload.report()
+    return result
+
+
+def _wait(workload, api, params, check_mode, result, waited, until):
+    """The wait of run(), for one slice: the result gains RV(pending) and ``resume`` when the slice ends first."""
+    try:
+        result["duration"] = workload.wait(params["wait_timeout"], params["wait_sleep"], waited, until)
+    except Unfinished as unfinished:
+        result["rollout"] = workload.report()
+        return {
+            **result,
+            "pending": [unfinished.state],
+            "resume": {
+                "waited": unfinished.waited,
+                "at": time.time(),
+                "result": {key: value for key, value in result.items() if key != "rollout"},
+            },
+        }
+    except RolloutError as exc:
+        # The failure still says what was changed before the wait.
+        exc.result = {**result, **exc.result}
+        raise
+    record = workload.last_good_patch() if params.get("record_last_good") else None
+    if record is not None:
+        result["changed"] = True
+        if not check_mode:
+            api.patch(workload.kind, workload.name, workload.namespace, *record)
+            workload.refresh()
     result["rollout"] = workload.report()
     return result

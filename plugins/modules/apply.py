@@ -93,6 +93,20 @@ options:
       - Seconds between two looks at a rollout.
     type: int
     default: 2
+  progress_interval:
+    description:
+      - Seconds of a wait after which its progress is shown, and again every as many seconds until it ends, one line
+        per workload still rolling out (ready of desired replicas, where the rollout stands, the newest pod that is
+        not ready, the seconds waited of O(wait_timeout)); a rollout that completes sooner shows nothing.
+      - The action plugin of the same name does it by running the module in slices of this many seconds of wait, each
+        resuming where the last stopped (see RV(pending)); O(wait_timeout) still counts from the start of the wait.
+      - V(0) waits in one module run and shows nothing.
+    type: int
+    default: 30
+  resume:
+    description:
+      - Set by the action plugin between two slices of a wait (the RV(resume) of the last slice); not for playbooks.
+    type: dict
   rollback_on_failure:
     description:
       - Roll a workload that does not become Ready back before failing (see the description).
@@ -215,6 +229,60 @@ rollouts:
   elements: dict
   sample:
     - {kind: Deployment, name: rust-core-engine, namespace: bot-core-production, revision: 4, complete: true}
+pending:
+  description:
+    - Only between two slices of a wait (see O(progress_interval)), never in the task's result - each workload still
+      rolling out when the slice ended, as the action plugin prints it.
+  returned: when a wait slice ended before the rollout completed
+  type: list
+  elements: dict
+  sample:
+    - {kind: Deployment, name: rust-core-engine, namespace: bot-core-production, revision: 4, ready: 1, desired: 3,
+       message: 2 of 3 replicas updated, newest_pod: "rust-core-engine-7d9f-x2x waiting: ContainerCreating",
+       waited: 30, timeout: 600}
+  contains:
+    component:
+      description: The component of the workload.
+      type: str
+    rollback:
+      description: Present and true when the wait is that of the workload's rollback after its rollout failed.
+      type: bool
+    kind:
+      description: Kind of the workload.
+      type: str
+    name:
+      description: Name of the workload.
+      type: str
+    namespace:
+      description: Namespace of the workload.
+      type: str
+    revision:
+      description: Revision of its current pod template, null if the controller has not recorded it yet.
+      type: int
+    ready:
+      description: Ready pods of that revision.
+      type: int
+    desired:
+      description: Desired replicas.
+      type: int
+    message:
+      description: Where the rollout stands, in the words of C(kubectl rollout status).
+      type: str
+    newest_pod:
+      description: The newest pod of the revision that is not Ready and why, null when there is none.
+      type: str
+    waited:
+      description: Seconds waited so far, of O(wait_timeout).
+      type: int
+    timeout:
+      description: O(wait_timeout).
+      type: int
+resume:
+  description:
+    - Only between two slices of a wait - what the next module run needs to wait on where this one stopped
+      (O(resume)).
+  returned: when a wait slice ended before the rollout completed
+  type: dict
 """
 
 from ansible_collections.botcore.platform.plugins.module_utils.apply import ApplyError, Engine
@@ -239,6 +307,8 @@ APPLY_ARG_SPEC = {
     "wait_timeout": {"type": "int", "default": 600},
     "wait_sleep": {"type": "int", "default": 2},
     "rollback_on_failure": {"type": "bool", "default": True},
+    "progress_interval": {"type": "int", "default": 30},
+    "resume": {"type": "dict"},
     "prune": {"type": "bool", "default": True},
     "prune_protected_kinds": {"type": "list", "elements": "str", "default": ["Namespace", "PersistentVolumeClaim"]},
     "tooling": {"type": "str", "default": "botcore.platform/unknown"},

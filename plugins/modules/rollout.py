@@ -116,6 +116,20 @@ options:
       - How many seconds to wait between checks.
     type: int
     default: 5
+  progress_interval:
+    description:
+      - Seconds of a wait after which its progress is shown, and again every as many seconds until it ends, one line
+        per workload still rolling out (ready of desired replicas, where the rollout stands, the newest pod that is
+        not ready, the seconds waited of O(wait_timeout)); a rollout that completes sooner shows nothing.
+      - The action plugin of the same name does it by running the module in slices of this many seconds of wait, each
+        resuming where the last stopped (see RV(pending)); O(wait_timeout) still counts from the start of the wait.
+      - V(0) waits in one module run and shows nothing.
+    type: int
+    default: 30
+  resume:
+    description:
+      - Set by the action plugin between two slices of a wait (the RV(resume) of the last slice); not for playbooks.
+    type: dict
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0
@@ -367,11 +381,59 @@ duration:
   returned: when O(wait=true) and the wait ran
   type: int
   sample: 48
+pending:
+  description:
+    - Only between two slices of a wait (see O(progress_interval)), never in the task's result - each workload still
+      rolling out when the slice ended, as the action plugin prints it.
+  returned: when a wait slice ended before the rollout completed
+  type: list
+  elements: dict
+  sample:
+    - {kind: Deployment, name: rust-core-engine, namespace: bot-core-production, revision: 4, ready: 1, desired: 3,
+       message: 2 of 3 replicas updated, newest_pod: "rust-core-engine-7d9f-x2x waiting: ContainerCreating",
+       waited: 30, timeout: 600}
+  contains:
+    kind:
+      description: Kind of the workload.
+      type: str
+    name:
+      description: Name of the workload.
+      type: str
+    namespace:
+      description: Namespace of the workload.
+      type: str
+    revision:
+      description: Revision of its current pod template, null if the controller has not recorded it yet.
+      type: int
+    ready:
+      description: Ready pods of that revision.
+      type: int
+    desired:
+      description: Desired replicas.
+      type: int
+    message:
+      description: Where the rollout stands, in the words of C(kubectl rollout status).
+      type: str
+    newest_pod:
+      description: The newest pod of the revision that is not Ready and why, null when there is none.
+      type: str
+    waited:
+      description: Seconds waited so far, of O(wait_timeout).
+      type: int
+    timeout:
+      description: O(wait_timeout).
+      type: int
+resume:
+  description:
+    - Only between two slices of a wait - what the next module run needs to wait on where this one stopped
+      (O(resume)).
+  returned: when a wait slice ended before the rollout completed
+  type: dict
 """
 
 import copy
 
-from ansible_collections.botcore.platform.plugins.module_utils.rollout import Api, RolloutError, run
+from ansible_collections.botcore.platform.plugins.module_utils.rollout import Api, RolloutError, run, slice_end
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -388,6 +450,8 @@ ROLLOUT_ARG_SPEC = {
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 120},
     "wait_sleep": {"type": "int", "default": 5},
+    "progress_interval": {"type": "int", "default": 30},
+    "resume": {"type": "dict"},
 }
 
 
@@ -407,7 +471,8 @@ def main():
     if module.params["record_last_good"] and not module.params["wait"]:
         module.fail_json(msg="record_last_good needs wait=true: only a rollout seen to complete is recorded")
     try:
-        result = run(Api(get_api_client(module=module)), module.params, module.check_mode, module._diff)
+        until = slice_end(module.params)
+        result = run(Api(get_api_client(module=module)), module.params, module.check_mode, module._diff, until=until)
     except RolloutError as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except CoreException as exc:

@@ -9,8 +9,10 @@ from ansible_collections.botcore.platform.plugins.module_utils.rollout import (
     Deployment,
     RolloutError,
     StatefulSet,
+    Unfinished,
     pod_problem,
     selector_string,
+    slice_end,
 )
 
 
@@ -336,3 +338,50 @@ def test_a_refusal_from_before_the_statefulsets_last_write_is_an_earlier_templat
 
     assert progress.failed is False
     assert progress.message == "2 of 3 replicas ready"
+
+
+def test_a_wait_slice_that_ends_first_returns_where_the_rollout_stands():
+    workload = deployment(replicas=3, updatedReplicas=1, availableReplicas=3)
+    # The wait resumes after 40.5 s; the slice ends at 110, before the timeout of 60 s.
+    ticks = iter([100.0, 100.0, 105.0, 110.0])
+    pauses = []
+
+    with pytest.raises(Unfinished) as unfinished:
+        workload.wait(timeout=60, sleep=8, waited=40.5, until=110.0, clock=lambda: next(ticks), pause=pauses.append)
+
+    # The pause before the slice's end is cut short to it.
+    assert pauses == [8, 5]
+    assert unfinished.value.waited == 50.5
+    assert unfinished.value.state == {
+        "kind": "Deployment",
+        "name": "web",
+        "namespace": "ns",
+        "revision": None,
+        "ready": 0,
+        "desired": 3,
+        "message": "1 of 3 replicas updated",
+        "newest_pod": None,
+        "waited": 50,
+        "timeout": 60,
+    }
+
+
+def test_the_timeout_counts_the_seconds_waited_in_earlier_slices():
+    workload = deployment(replicas=3, updatedReplicas=1, availableReplicas=3)
+    ticks = iter([100.0, 100.0, 102.0])
+
+    with pytest.raises(RolloutError) as failure:
+        workload.wait(timeout=60, sleep=8, waited=58.0, until=130.0, clock=lambda: next(ticks), pause=lambda s: None)
+
+    assert "0 of 3 updated replicas ready after 60s" in str(failure.value)
+
+
+def test_a_rollout_that_completes_within_the_slice_returns_the_seconds_waited_in_all():
+    workload = deployment(replicas=3, updatedReplicas=3, availableReplicas=3)
+
+    assert workload.wait(timeout=60, sleep=8, waited=30.0, until=130.0, clock=lambda: 100.0, pause=pytest.fail) == 30
+
+
+def test_no_slice_end_without_a_progress_interval():
+    assert slice_end({"progress_interval": 0}, clock=lambda: 100.0) is None
+    assert slice_end({"progress_interval": 30}, clock=lambda: 100.0) == 130.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from unittest import mock
 
 import pytest
@@ -858,3 +859,51 @@ def test_to_last_good_is_an_undo_option_of_its_own(run_module, args, message):
     result = run_module(deployment_cluster(), **args)
 
     assert result["msg"] == message
+
+
+@pytest.fixture
+def slice_over():
+    """Every wait slice ends at its first look: the module returns pending and resume unless the rollout is done."""
+    with mock.patch.object(rollout_module, "slice_end", return_value=float("-inf")):
+        yield
+
+
+def test_a_restart_still_rolling_out_at_the_end_of_a_slice_resumes_without_a_second_restart(run_module, slice_over):
+    cluster = deployment_cluster()
+
+    first = run_module(cluster, state="restarted", wait=True, progress_interval=1)
+
+    assert "failed" not in first and "duration" not in first
+    assert first["pending"] == [
+        {
+            "kind": "Deployment",
+            "name": "web",
+            "namespace": NS,
+            "revision": 2,
+            "ready": 0,
+            "desired": 3,
+            "message": "spec update not yet observed by the deployment controller",
+            "newest_pod": None,
+            "waited": 0,
+            "timeout": 120,
+        }
+    ]
+    assert first["resume"]["result"] == {"changed": True, "restarted_at": first["restarted_at"]}
+    cluster.obj("Deployment", "web")["status"]["observedGeneration"] = 6
+
+    done = run_module(cluster, state="restarted", wait=True, progress_interval=1, resume=first["resume"])
+
+    assert "failed" not in done and "pending" not in done and "resume" not in done
+    assert (done["changed"], done["restarted_at"], done["rollout"]["complete"]) == (True, first["restarted_at"], True)
+    assert len(cluster.patches) == 1
+
+
+def test_a_resumed_wait_fails_once_the_slices_add_up_to_the_timeout(run_module, slice_over):
+    cluster = broken_deployment_cluster()
+    resume = {"waited": 100.0, "at": time.time() - 30, "result": {"changed": True, "restarted_at": "2026-03-02"}}
+
+    result = run_module(cluster, state="restarted", wait=True, wait_timeout=120, resume=resume)
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("deployment web revision 2: 0 of 3 updated replicas ready after 130s;")
+    assert (result["changed"], result["restarted_at"], cluster.patches) == (True, "2026-03-02", [])

@@ -1,0 +1,11 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shows the progress of botcore.platform.apply's rollout wait (its documentation: plugins/modules/apply.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.botcore.platform.plugins.plugin_utils.progress import SlicedWaitAction
+
+
+class ActionModule(SlicedWaitAction):
+    def line_prefix(self, entry):
+        return f"apply {entry['component']}" + (" rollback" if entry.get("rollback") else "")
