@@ -35,6 +35,7 @@ description:
     the set's C(applyset.kubernetes.io/part-of) label are never touched.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - botcore.platform.cluster
 attributes:
   check_mode:
     description: A server-side dry run (C(dryRun=All)) of every apply and deletion; objects in a namespace that does
@@ -286,6 +287,7 @@ resume:
 """
 
 from ansible_collections.botcore.platform.plugins.module_utils.apply import ApplyError, Engine
+from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -316,7 +318,7 @@ APPLY_ARG_SPEC = {
 
 
 def argspec():
-    return {**APPLY_ARG_SPEC, **AUTH_ARG_SPEC}
+    return {**APPLY_ARG_SPEC, **AUTH_ARG_SPEC, **CLUSTER_ARG_SPEC}
 
 
 def main():
@@ -326,8 +328,10 @@ def main():
         result = engine.run(module.params["components"])
     except ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)
-    except CoreException as exc:
-        module.fail_from_exception(exc)
+    except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
+        names = ", ".join(component["name"] for component in module.params["components"])
+        fail_if_unreachable(module, exc, names, CoreException)
+        raise
     module.exit_json(**result)
 
 

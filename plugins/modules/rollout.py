@@ -30,6 +30,7 @@ description:
     (annotation C(botcore.io/last-good-revision)), which O(to_last_good) rolls back to, whichever run made it.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - botcore.platform.cluster
 attributes:
   check_mode:
     description: Can run in check mode and predict whether a restart or rollback would change the object.
@@ -433,6 +434,7 @@ resume:
 
 import copy
 
+from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
 from ansible_collections.botcore.platform.plugins.module_utils.rollout import Api, RolloutError, run, slice_end
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -458,6 +460,7 @@ ROLLOUT_ARG_SPEC = {
 def argspec():
     args = copy.deepcopy(ROLLOUT_ARG_SPEC)
     args.update(AUTH_ARG_SPEC)
+    args.update(CLUSTER_ARG_SPEC)
     return args
 
 
@@ -475,8 +478,10 @@ def main():
         result = run(Api(get_api_client(module=module)), module.params, module.check_mode, module._diff, until=until)
     except RolloutError as exc:
         module.fail_json(msg=str(exc), **exc.result)
-    except CoreException as exc:
-        module.fail_from_exception(exc)
+    except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
+        params = module.params
+        fail_if_unreachable(module, exc, f"{params['kind']} {params['namespace']}/{params['name']}", CoreException)
+        raise
     module.exit_json(**result)
 
 
