@@ -34,7 +34,7 @@ description:
   - C(access) the identity of the connection may do every verb on every resource the run needs, one
     SelfSubjectAccessReview per verb, resource and namespace (get, create and patch of every rendered object; the
     lists the rollout wait, the secrets role and the preflight make; the deletions of O(deletes)).
-  - C(dry-run) the API server accepts every rendered object whose API is served and whose namespace exists: a
+  - C(dry-run) the API server accepts every rendered object whose API is served and whose namespace exists, as a
     server-side apply of each with C(dryRun=All) as O(field_manager), so that what the server would refuse
     (an invalid field, an immutable one changed, a policy) is refused before the run writes anything. The objects
     whose namespace or API this run creates are counted and left to the apply's own dry run.

@@ -23,13 +23,13 @@ def test_members_each_have_a_state_and_an_offset_of_their_own():
 
 def test_members_state_paths_hold_no_other_members_path():
     """The local provider stops every process whose command line holds its state: no member's path in another's."""
-    states = [str(state) for _, state, _ in fleet.members(12, "/c/bench-cluster", 600)]
+    states = [str(state) for _host, state, _offset in fleet.members(12, "/c/bench-cluster", 600)]
     assert [(a, b) for a in states for b in states if a != b and a in b] == []
 
 
 def test_members_ports_never_collide_for_a_large_fleet():
     members = fleet.members(40, "/c/bench", 600)
-    ports = [port + offset for _, _, offset in members for port in fleet.BASE_PORTS.values()]
+    ports = [port + offset for _host, _state, offset in members for port in fleet.BASE_PORTS.values()]
     assert len(ports) == len(set(ports)) == 40 * len(fleet.BASE_PORTS)
 
 

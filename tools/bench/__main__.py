@@ -77,14 +77,14 @@ def run(name, cmd, env=None):
 
 def recap(name, out, hosts=1):
     """{host: tasks} of the play recap, which must list hosts hosts; tasks = ok + skipped + failed + unreachable."""
-    found = {h: int(ok) + int(s) + int(f) + int(u) for h, ok, _, u, f, s in RECAP.findall(out)}
+    found = {h: int(ok) + int(s) + int(f) + int(u) for h, ok, _changed, u, f, s in RECAP.findall(out)}
     if len(found) != hosts:
         raise BenchError(f"{name}: expected the recap of {hosts} host(s), found {len(found)}")
     return found
 
 
 def changed(out):
-    return sum(int(c) for _, _, c, *_ in RECAP.findall(out))
+    return sum(int(c) for _host, _ok, c, *_rest in RECAP.findall(out))
 
 
 def localcluster(*args, env=None):

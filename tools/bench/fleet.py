@@ -28,7 +28,7 @@ def members(size, state, offset, step=STEP):
         for k in range(size)
     ]
     ports = {}
-    for host, _, member_offset in result:
+    for host, _state, member_offset in result:
         for name, port in BASE_PORTS.items():
             other = ports.setdefault(port + member_offset, f"{host} {name}")
             if other != f"{host} {name}":

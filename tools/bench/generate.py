@@ -19,7 +19,7 @@ def for_namespace(files, namespace):
     """[(component, text)] of the render, in deploy order, for namespace; the placeholder must be in the render."""
     if not files:
         raise GenerateError("the render holds no component file")
-    if not any(PLACEHOLDER in text for _, text in files):
+    if not any(PLACEHOLDER in text for _component, text in files):
         raise GenerateError(f"the render was not made for namespace {PLACEHOLDER}: nothing to replace")
     return [(component, text.replace(PLACEHOLDER, namespace)) for component, text in files]
 
