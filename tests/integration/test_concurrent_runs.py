@@ -122,9 +122,11 @@ def test_two_runs_started_together_write_one_value_per_key_and_a_third_changes_n
 
 def test_a_second_writer_waits_and_fails_naming_the_holder_and_a_killed_runs_lock_expires(cluster):
     # A converged namespace (the test above): this run changes nothing, but holds the lock while it runs.
-    holder_run = start(cluster, "site.yml", "-e", "lock_lease_duration=30")
+    holder_run = start(cluster, "site.yml", "-e", "lock_lease_duration=60")
     try:
         held = wait_for_lease(cluster, holder_run)
+        # Frozen with the lock, as a hung run: a no-op's deploy play is over before another run has even started.
+        os.killpg(holder_run.pid, signal.SIGSTOP)
         holder = held["spec"]["holderIdentity"]
         scale = ["-e", "operations_component=core_engine", "-e", "operations_replicas=3"]
         started = time.monotonic()
@@ -134,7 +136,7 @@ def test_a_second_writer_waits_and_fails_naming_the_holder_and_a_killed_runs_loc
         assert time.monotonic() - started >= 5
         assert holder_run.poll() is None, "the holder's run still runs, so the writer failed on its lock"
 
-        # SIGKILL: nothing releases the lock; it expires 30 s after the run took it.
+        # SIGKILL: nothing releases the lock; it expires 60 s after the run took it.
         os.killpg(holder_run.pid, signal.SIGKILL)
         holder_run.wait()
         assert lease(cluster)["spec"]["holderIdentity"] == holder
