@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""site.yml's deploy play: the objects the preflight play rendered, applied in two runs around the add-ons."""
+"""site.yml's deploy play: the objects the preflight play rendered, applied in three runs around the add-ons."""
 
 from __future__ import annotations
 
@@ -48,8 +48,9 @@ def test_the_deploy_play_reads_the_render_of_every_component_of_the_runs():
         # The first run holds Grafana's admin Secret that kube-prometheus-stack reads; the add-ons' APIs (CRDs, the
         # ServiceMonitors' operator) come before the second run, whose objects use them.
         (0, "kube_prometheus_stack"),
-        ("cert_manager", 1),
-        ("ingress_nginx", 1),
+        (1, "kube_prometheus_stack"),
+        ("cert_manager", 2),
+        ("ingress_nginx", 2),
         ("istio", 0),
         ("kube_prometheus_stack", "cert_manager"),
         ("kube_prometheus_stack", "ingress_nginx"),
