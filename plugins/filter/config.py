@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -81,6 +80,16 @@ def _optional_dict(value, path):
     return dict(value)
 
 
+def _plain_copy(value):
+    """Copy dicts and lists down to their leaves. Not copy.deepcopy: on Ansible's lazy containers that copies their
+    whole templating context too (seconds per call on a platform's facts)."""
+    if isinstance(value, Mapping):
+        return {key: _plain_copy(item) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [_plain_copy(item) for item in value]
+    return value
+
+
 def redact_secrets(objects):
     """Return a deep copy of Kubernetes objects with every Secret value replaced by ``REDACTED``."""
     if isinstance(objects, str) or not isinstance(objects, Sequence):
@@ -92,7 +101,7 @@ def redact_secrets(objects):
         # Values are left out of these messages: they may be the very secrets being hidden.
         if not isinstance(item, Mapping):
             raise AnsibleFilterError(f"redact_secrets: objects[{index}] must be a dict, got {native_type_name(item)}")
-        item = copy.deepcopy(dict(item))
+        item = _plain_copy(item)
         if item.get("kind") == "Secret":
             for field in _REDACTED_FIELDS:
                 if item.get(field) is not None:
