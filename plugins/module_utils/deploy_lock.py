@@ -245,3 +245,21 @@ def run(api, params, check_mode, clock=time.time, sleep=time.sleep):
         current = describe(written, now)
         result.update({k: current[k] for k in ("job", "acquired", "renewed", "expires")})
         return result
+
+
+def renew(api, lock, clock=time.time):
+    """Renew the lock ``lock['holder']`` holds (a module that writes under site.yml's lock does it with its own
+    client, instead of a task of its own); raise LockError when another run holds it or nobody does."""
+    params = {
+        "namespace": lock["namespace"],
+        "state": "renewed",
+        "holder": lock["holder"],
+        "job": None,
+        "lease_duration": lock["lease_duration"],
+        "wait_timeout": 0,
+        "wait_sleep": 1,
+        "break": False,
+        "lock_namespace": lock.get("lock_namespace") or "default",
+        "lock_name": lock.get("lock_name") or lease_name(lock["namespace"]),
+    }
+    return run(api, params, check_mode=False, clock=clock)

@@ -129,6 +129,33 @@ options:
       - The value of the parents' C(applyset.kubernetes.io/tooling) annotation, C(<name>/<version>).
     type: str
     default: botcore.platform/unknown
+  lock:
+    description:
+      - The deploy lock this run holds (M(botcore.platform.deploy_lock)), renewed before anything is applied, and again
+        by each module run of a sliced wait, so that it outlasts the rollouts. The run fails, writing nothing, when
+        another run holds the lock or nobody does.
+      - Not renewed in check mode, which takes no lock.
+    type: dict
+    suboptions:
+      holder:
+        description: The holder that M(botcore.platform.deploy_lock) returned when it took the lock.
+        type: str
+        required: true
+      namespace:
+        description: The platform namespace the lock is for.
+        type: str
+        required: true
+      lease_duration:
+        description: Seconds the renewed lock lasts.
+        type: int
+        default: 900
+      lock_namespace:
+        description: The namespace of the Lease.
+        type: str
+        default: default
+      lock_name:
+        description: The name of the Lease; by default the one M(botcore.platform.deploy_lock) gives the namespace.
+        type: str
 requirements:
   - python >= 3.10
   - kubernetes >= 24.2.0
@@ -288,6 +315,7 @@ resume:
 
 from ansible_collections.botcore.platform.plugins.module_utils.apply import ApplyError, Engine
 from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
+from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import Api, LockError, renew
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -314,6 +342,16 @@ APPLY_ARG_SPEC = {
     "prune": {"type": "bool", "default": True},
     "prune_protected_kinds": {"type": "list", "elements": "str", "default": ["Namespace", "PersistentVolumeClaim"]},
     "tooling": {"type": "str", "default": "botcore.platform/unknown"},
+    "lock": {
+        "type": "dict",
+        "options": {
+            "holder": {"type": "str", "required": True},
+            "namespace": {"type": "str", "required": True},
+            "lease_duration": {"type": "int", "default": 900},
+            "lock_namespace": {"type": "str", "default": "default"},
+            "lock_name": {"type": "str"},
+        },
+    },
 }
 
 
@@ -324,10 +362,15 @@ def argspec():
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
     try:
-        engine = Engine(get_api_client(module=module), module.params, module.check_mode, module._diff, module.warn)
+        client = get_api_client(module=module)
+        if module.params["lock"] and not module.check_mode:
+            renew(Api(client), module.params["lock"])
+        engine = Engine(client, module.params, module.check_mode, module._diff, module.warn)
         result = engine.run(module.params["components"])
     except ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)
+    except LockError as exc:
+        module.fail_json(msg=f"the deploy lock could not be renewed, nothing applied: {exc}", previous=exc.result)
     except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
         names = ", ".join(component["name"] for component in module.params["components"])
         fail_if_unreachable(module, exc, names, CoreException)

@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """botcore.platform.deploy_lock: the lock's decisions through run() on a fake clock, and main()'s input checks,
-against an in-memory Lease store that enforces resourceVersion like the API server."""
+against an in-memory Lease store that enforces resourceVersion like the API server; and botcore.platform.apply's
+renewal of the lock it writes under."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from unittest import mock
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.botcore.platform.plugins.module_utils import deploy_lock as lock
+from ansible_collections.botcore.platform.plugins.modules import apply as apply_module
 from ansible_collections.botcore.platform.plugins.modules import deploy_lock as lock_module
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
@@ -239,6 +241,30 @@ def test_renewing_a_broken_lock_fails(leases, clock):
         acquire(leases, clock, state="renewed")
 
 
+def test_renew_of_a_writer_moves_the_expiry_of_the_lock_it_holds(leases, clock):
+    acquire(leases, clock)
+    clock.now += 100
+    writes = leases.writes
+    result = lock.renew(
+        lock.Api(leases),
+        {"holder": "ops@runner:100", "namespace": "bot-core-production", "lease_duration": 300},
+        clock=clock,
+    )
+    assert (result["operation"], leases.writes) == ("renew", writes + 1)
+    assert result["expires"] == lock.format_time(lock.datetime.fromtimestamp(T0 + 400, lock.UTC))
+
+
+def test_renew_of_a_writer_fails_when_another_run_holds_the_lock(leases, clock):
+    acquire(leases, clock, holder="bob@runner:8")
+    with pytest.raises(lock.LockError, match="held by bob@runner:8"):
+        lock.renew(
+            lock.Api(leases),
+            {"holder": "ops@runner:100", "namespace": "bot-core-production", "lease_duration": 300},
+            clock=clock,
+        )
+    assert leases.lease()["spec"]["holderIdentity"] == "bob@runner:8"
+
+
 def test_releasing_our_lock_deletes_it(leases, clock):
     acquire(leases, clock)
     result = acquire(leases, clock, state="released")
@@ -354,3 +380,58 @@ def test_main_rejects_bad_input_before_any_api_call(run_module, args, message):
     result = run_module(cluster, **args)
     assert message in result["msg"]
     cluster.resource.assert_not_called()
+
+
+# --- botcore.platform.apply renews the lock it writes under --------------------------------------
+
+
+@pytest.fixture
+def run_apply(capsys):
+    def run(cluster, engine, check_mode=False, **args):
+        args = {"components": [{"name": "core_engine", "namespace": "bot-core-production"}], **args}
+        if check_mode:
+            args["_ansible_check_mode"] = True
+        with (
+            patch_module_args(args),
+            mock.patch.object(apply_module, "get_api_client", return_value=cluster),
+            mock.patch.object(apply_module, "Engine", return_value=engine),
+            pytest.raises(SystemExit),
+        ):
+            apply_module.main()
+        return json.loads(capsys.readouterr().out)
+
+    return run
+
+
+APPLY_LOCK = {"holder": "ops@runner:100", "namespace": "bot-core-production", "lease_duration": 300}
+
+
+def test_apply_renews_the_lock_it_holds_before_it_applies(run_apply, leases, clock):
+    acquire(leases, clock)
+    engine = mock.Mock()
+    engine.run.return_value = {"changed": False}
+    writes = leases.writes
+    result = run_apply(leases, engine, lock=APPLY_LOCK)
+    assert result.get("failed") is not True
+    assert leases.writes == writes + 1
+    assert leases.lease()["spec"]["leaseDurationSeconds"] == 300
+    engine.run.assert_called_once()
+
+
+def test_apply_with_another_runs_lock_fails_and_applies_nothing(run_apply, leases, clock):
+    acquire(leases, clock, holder="bob@runner:8")
+    engine = mock.Mock()
+    result = run_apply(leases, engine, lock=APPLY_LOCK)
+    assert result["failed"] is True
+    assert result["msg"].startswith("the deploy lock could not be renewed, nothing applied:")
+    assert "held by bob@runner:8" in result["msg"]
+    engine.run.assert_not_called()
+
+
+def test_apply_in_check_mode_leaves_the_lock_alone(run_apply, leases, clock):
+    engine = mock.Mock()
+    engine.run.return_value = {"changed": False}
+    result = run_apply(leases, engine, check_mode=True, lock=APPLY_LOCK)
+    assert result.get("failed") is not True
+    assert leases.writes == 0
+    engine.run.assert_called_once()
