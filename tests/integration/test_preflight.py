@@ -8,7 +8,6 @@ directory, ports shifted by 2150): first the spec's minimum topology, then the d
 """
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,52 +15,37 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import LocalCluster
 
 REPO = Path(__file__).resolve().parents[2]
-CRDS = Path(os.environ.get("BOTCORE_CRDS_DIR", REPO.parent / "shared" / "crds"))
 NAMESPACE = "bot-core-production"
 DEFAULT_NAMESPACES = {"default", "kube-node-lease", "kube-public", "kube-system"}
 # The platform alone: the add-ons need an admin (Helm), and the RBAC covers the platform's part only.
 NO_ADDONS = ["-e", json.dumps({"platform_prerequisites": []})]
 
 
-class Cluster:
-    """One local cluster whose topology a test can switch (down, then up), with kubectl and ansible-playbook."""
+class Cluster(LocalCluster):
+    """The shared local cluster (conftest), whose topology a test can switch (down, then up), with kubectl and
+    ansible-playbook."""
 
     def __init__(self, state):
-        self.env = dict(
-            os.environ,
-            BOTCORE_CLUSTER_STATE=str(state),
-            BOTCORE_CLUSTER_PORT_OFFSET="2150",
-            BOTCORE_CLUSTER_PROVIDER="local",
-        )
+        super().__init__(state, 2150)
         self.topology = None
-
-    def localcluster(self, *args):
-        return subprocess.run(
-            [sys.executable, "-m", "tools.localcluster", *args],
-            cwd=REPO,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
 
     def up(self, topology):
         if self.topology != topology:
             self.down()
-            self.localcluster("up", "--topology", topology)
+            super().up("--topology", topology)
             self.topology = topology
-        self.kubeconfig = self.localcluster("kubeconfig")
+        return self
 
     def down(self):
-        subprocess.run([sys.executable, "-m", "tools.localcluster", "down"], cwd=REPO, env=self.env, check=False)
+        super().down()
         self.topology = None
 
-    def kubectl(self, *args, stdin=None, check=True):
-        kubectl = self.localcluster("bin", "kubectl")
+    def ctl(self, *args, stdin=None, check=True):
         return subprocess.run(
-            [kubectl, f"--kubeconfig={self.kubeconfig}", *args],
+            [*self.kubectl, *args],
             input=stdin,
             check=check,
             capture_output=True,
@@ -81,7 +65,7 @@ class Cluster:
         )
 
     def namespaces(self):
-        return set(self.kubectl("get", "namespaces", "-o", "jsonpath={.items[*].metadata.name}").stdout.split())
+        return set(self.ctl("get", "namespaces", "-o", "jsonpath={.items[*].metadata.name}").stdout.split())
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +160,7 @@ RBAC = REPO / "rbac" / "deploy-identity.yaml"
 
 def token_kubeconfig(cluster, path):
     """A kubeconfig of the cluster's API server with the deploy identity's ServiceAccount token."""
-    token = cluster.kubectl("create", "token", "botcore-platform-deploy", "-n", "default", "--duration=2h").stdout
+    token = cluster.ctl("create", "token", "botcore-platform-deploy", "-n", "default", "--duration=2h").stdout
     config = yaml.safe_load(Path(cluster.kubeconfig).read_text())
     context = next(c for c in config["contexts"] if c["name"] == config["current-context"])
     context["context"]["user"] = "botcore-platform-deploy"
@@ -190,16 +174,14 @@ def token_kubeconfig(cluster, path):
 def deploy_identity(cluster, tmp_path_factory):
     """The default topology with the upstream CRDs (as an admin installs the add-ons) and the shipped RBAC."""
     cluster.up("default")
-    for crd in sorted(CRDS.glob("*.yaml")):
-        cluster.kubectl("apply", "--server-side", "--field-manager=botcore-tests", "-f", str(crd))
-    cluster.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
-    cluster.kubectl("apply", "--server-side", "--field-manager=botcore-tests", "-f", str(RBAC))
+    cluster.install_crds()
+    cluster.ctl("apply", "--server-side", "--field-manager=botcore-tests", "-f", str(RBAC))
     return token_kubeconfig(cluster, tmp_path_factory.mktemp("identity") / "kubeconfig")
 
 
 def test_site_converges_with_exactly_the_shipped_rbac(cluster, deploy_identity):
     assert (
-        cluster.kubectl(
+        cluster.ctl(
             "auth", "can-i", "create", "clusterroles", f"--kubeconfig={deploy_identity}", check=False
         ).stdout.strip()
         == "no"
@@ -209,9 +191,7 @@ def test_site_converges_with_exactly_the_shipped_rbac(cluster, deploy_identity):
     assert "access   ok" in run.stdout
     # The HPAs raise a new Deployment (created without spec.replicas) to min_replicas after the run's wait may end.
     for _attempt in range(60):
-        ready = cluster.kubectl(
-            "get", "deployments", "-n", NAMESPACE, "-o", "jsonpath={.items[*].status.readyReplicas}"
-        )
+        ready = cluster.ctl("get", "deployments", "-n", NAMESPACE, "-o", "jsonpath={.items[*].status.readyReplicas}")
         if ready.stdout.split() == ["3", "3", "3"]:
             break
         time.sleep(2)
@@ -220,7 +200,7 @@ def test_site_converges_with_exactly_the_shipped_rbac(cluster, deploy_identity):
 
 def resource_versions(cluster):
     kinds = "deployments,statefulsets,services,configmaps,secrets,networkpolicies"
-    listed = cluster.kubectl("get", kinds, "-n", NAMESPACE, "-o", "json")
+    listed = cluster.ctl("get", kinds, "-n", NAMESPACE, "-o", "json")
     return {
         (item["kind"], item["metadata"]["name"]): item["metadata"]["resourceVersion"]
         for item in json.loads(listed.stdout)["items"]
@@ -246,7 +226,7 @@ def test_one_rule_removed_is_named_by_the_preflight(cluster, deploy_identity):
         rule["resources"] = [name for name in rule["resources"] if name != "networkpolicies"]
     role["rules"] = [r for r in role["rules"] if r["resources"]]
     assert all("networkpolicies" not in r["resources"] for r in role["rules"])
-    cluster.kubectl("apply", "--server-side", "--field-manager=botcore-tests", "-f", "-", stdin=yaml.safe_dump(role))
+    cluster.ctl("apply", "--server-side", "--field-manager=botcore-tests", "-f", "-", stdin=yaml.safe_dump(role))
     try:
         message = refusal(cluster.playbook("playbooks/preflight.yml", *NO_ADDONS, kubeconfig=deploy_identity))
         assert "(1 blocking)" in message
@@ -254,4 +234,4 @@ def test_one_rule_removed_is_named_by_the_preflight(cluster, deploy_identity):
             f"the deploy identity may not get, create, patch networkpolicies.networking.k8s.io in namespace {NAMESPACE}"
         ) in message
     finally:
-        cluster.kubectl("apply", "--server-side", "--field-manager=botcore-tests", "-f", str(RBAC))
+        cluster.ctl("apply", "--server-side", "--field-manager=botcore-tests", "-f", str(RBAC))

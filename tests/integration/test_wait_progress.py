@@ -6,7 +6,6 @@ available after kwok has made its pods Ready, a `-broken` image never does: both
 """
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -36,45 +35,21 @@ PLAY = """
 """
 
 
-def localcluster(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tools.localcluster", *args],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(local_cluster, checkout_collections, tmp_path_factory):
     work = tmp_path_factory.mktemp("progress")
-    env = dict(
-        os.environ,
-        BOTCORE_CLUSTER_STATE=str(work / "state"),
-        BOTCORE_CLUSTER_PORT_OFFSET="2550",
-        BOTCORE_CLUSTER_PROVIDER="local",
-    )
-    # This checkout as botcore.platform, whatever ANSIBLE_COLLECTIONS_PATH says (kubernetes.core comes with ansible).
-    link = work / "collections" / "ansible_collections" / "botcore" / "platform"
-    link.parent.mkdir(parents=True)
-    link.symlink_to(REPO, target_is_directory=True)
-    try:
-        localcluster(env, "up")
-        yield {
-            "work": work,
-            "env": dict(
-                env,
-                KUBECONFIG=localcluster(env, "kubeconfig"),
-                ANSIBLE_COLLECTIONS_PATH=str(work / "collections"),
-                ANSIBLE_FORCE_COLOR="false",
-                ANSIBLE_NOCOLOR="1",
-                TMPDIR=str(work),
-            ),
-        }
-    finally:
-        subprocess.run([sys.executable, "-m", "tools.localcluster", "down"], cwd=REPO, env=env, check=False)
+    cluster = local_cluster(2550).up()
+    return {
+        "work": work,
+        "env": dict(
+            cluster.env,
+            KUBECONFIG=cluster.kubeconfig,
+            ANSIBLE_COLLECTIONS_PATH=checkout_collections,
+            ANSIBLE_FORCE_COLOR="false",
+            ANSIBLE_NOCOLOR="1",
+            TMPDIR=str(work),
+        ),
+    }
 
 
 def run(cluster, module, **module_args):
