@@ -165,6 +165,28 @@ def commands(round_dir, number, kubeconfig, kubectl, helm):
     return result
 
 
+def round_namespaces(listed, number):
+    """The namespaces of round number among `kubectl get namespaces -o name`'s lines: bench-<anchor>-<number>."""
+    return [name for name in listed if re.fullmatch(rf"namespace/bench-[a-z0-9.-]+-{number}", name)]
+
+
+def clean(kubectl, kubeconfig, number):
+    """Delete round number's namespaces, outside the measurement: the next round's anchors need the nodes' room, which
+    site.yml's preflight counts (three rounds of six anchors do not fit on the local cluster's workers)."""
+    listed = subprocess.run(
+        [kubectl, f"--kubeconfig={kubeconfig}", "get", "namespaces", "-o", "name"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    names = round_namespaces(listed, number)
+    if names:
+        run(
+            f"r{number} delete its namespaces",
+            [kubectl, f"--kubeconfig={kubeconfig}", "delete", "--timeout=300s", *names],
+        )
+
+
 def start(env):
     """Start a fresh cluster for env (a stale one of an interrupted run would not be fresh); the CRDs installed."""
     localcluster("down", env=env)
@@ -207,6 +229,7 @@ def anchors(rounds):
                             counts = recap(name, out, hosts=0 if anchor == "empty play" else 1)
                             sample.update(tasks=sum(counts.values()), changed=changed(out))
                         samples.append(sample)
+                clean(kubectl, kubeconfig, number)
         finally:
             localcluster("down")
     summary = report.summarize(samples)
