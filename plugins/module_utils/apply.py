@@ -488,7 +488,7 @@ class Engine:
         With O(progress_interval) the wait lasts one slice. If a workload is still rolling out at its end, the
         result gains RV(pending) and ``resume`` (the seconds each one has waited, and the outcomes so far) and False
         is returned: the run stops there, and the next module run, given ``resume``, waits on where this one
-        stopped.
+        stopped. A slice that waited and saw a rollout fail stops too: the rollbacks are the next slice's.
         """
         params = self.params
         until = rollout.slice_end(params)
@@ -550,6 +550,18 @@ class Engine:
             )
         if not failures:
             return True
+        if until is not None and waiting and params["rollback_on_failure"]:
+            # A rollback is the first thing a slice does, not the end of one that waited: the controller looks at
+            # itself between two slices, so a run whose ansible-playbook was killed (its workers live on in sessions of
+            # their own) stops there instead of rolling back behind the back of the rerun that took its lock over.
+            return self._stop(
+                [],
+                pending=[],
+                failures=[
+                    {"key": workload_key(item.obj), "changes": item.changes, "failure": failure}
+                    for item, failure in failures
+                ],
+            )
         # A rollback a slice left waiting: its undo was made, only its wait goes on.
         undoing = {entry["key"]: entry for entry in resume.get("rollbacks", [])}
 

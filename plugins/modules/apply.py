@@ -101,6 +101,9 @@ options:
         not ready, the seconds waited of O(wait_timeout)); a rollout that completes sooner shows nothing.
       - The action plugin of the same name does it by running the module in slices of this many seconds of wait, each
         resuming where the last stopped (see RV(pending)); O(wait_timeout) still counts from the start of the wait.
+      - A slice that sees a rollout fail ends there, its rollback is the next slice's; the action plugin starts no slice
+        once its C(ansible-playbook) is gone (killed, as Ansible's workers outlive it), so a killed run rolls nothing
+        back behind the back of its rerun.
       - V(0) waits in one module run and shows nothing.
     type: int
     default: 30

@@ -5,9 +5,15 @@ A module cannot print while it runs. So the module waits at most progress_interv
 going at the end of that slice it returns ``pending`` (where each workload stands) and ``resume`` (what the next run
 needs). This prints one line per pending workload and runs the module again with ``resume``, until it returns
 without one: a wait that ends within the first slice costs no second run and prints nothing.
+
+A task runs in a worker process that Ansible puts in a session of its own, so a SIGKILL of ansible-playbook (a
+cancelled CI job, a killed process group) leaves the worker running. No slice starts once ansible-playbook is gone:
+what the wait would do next (a rollback) is left to the rerun, which finds the cluster as the killed run left it.
 """
 
 from __future__ import annotations
+
+import os
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -25,8 +31,9 @@ def progress_line(prefix, entry):
     )
 
 
-def run_sliced(execute, args, prefix, show=None):
-    """Run the module (``execute(module_args)``) until its wait ends; return its last result.
+def run_sliced(execute, args, prefix, show=None, controller_alive=lambda: True):
+    """Run the module (``execute(module_args)``) until its wait ends, or until ``controller_alive()`` says that
+    ansible-playbook is gone; return its last result.
 
     Every slice's warnings and deprecations are kept: Ansible shows only those of the result the task returns.
     """
@@ -38,6 +45,10 @@ def run_sliced(execute, args, prefix, show=None):
             kept.extend(result.pop(key, None) or [])
         resume = result.pop("resume", None)
         pending = result.pop("pending", None)
+        if resume and not result.get("failed") and not controller_alive():
+            result.update(
+                failed=True, msg="ansible-playbook is gone: no further slice of the wait runs, a rerun takes it up"
+            )
         if result.get("failed") or not resume:
             result.update({key: kept for key, kept in notes.items() if kept})
             return result
@@ -70,7 +81,16 @@ class SlicedWaitAction(ActionBase):
             # An async task's result is read later, by async_status: no slice to resume, so one run that waits.
             result.update(execute({**self._task.args, "progress_interval": 0}))
         else:
-            result.update(run_sliced(execute, dict(self._task.args), self.line_prefix))
+            # The worker's parent is ansible-playbook; once that is gone, the worker is another process's child.
+            controller = os.getppid()
+            result.update(
+                run_sliced(
+                    execute,
+                    dict(self._task.args),
+                    self.line_prefix,
+                    controller_alive=lambda: os.getppid() == controller,
+                )
+            )
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

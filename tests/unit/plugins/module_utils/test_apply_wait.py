@@ -103,8 +103,9 @@ def test_a_failure_in_an_earlier_slice_is_rolled_back_once_the_others_are_done()
     rollouts = Rollouts(ws=report("ws"), **{"engine-undo": undone})
 
     # The resumed run read nothing of what the first one changed: that it did comes with resume.
+    second = wait(rollouts, items(changes=False), first["resume"])[1]
     with pytest.raises(ApplyError) as failed:
-        wait(rollouts, items(changes=False), first["resume"])
+        wait(rollouts, items(changes=False), second["resume"])
 
     assert [(call["name"], call["state"]) for call in rollouts.calls] == [("ws", "status"), ("engine", "undone")]
     assert str(failed.value) == (
@@ -123,12 +124,13 @@ def test_a_rollback_still_rolling_out_at_the_end_of_the_slice_is_resumed_not_mad
         "rollout": {"revision": 3},
     }
     undoing = {**undone, **pending("engine", 3.0)}
-    first = wait(Rollouts(engine=failure, ws=report("ws"), **{"engine-undo": undoing}), items(changes=True))[1]
+    first = wait(Rollouts(engine=failure, ws=report("ws")), items(changes=True))[1]
+    second = wait(Rollouts(**{"engine-undo": undoing}), items(changes=False), first["resume"])[1]
 
-    assert first["pending"][0]["rollback"] is True and first["pending"][0]["name"] == "engine"
+    assert second["pending"][0]["rollback"] is True and second["pending"][0]["name"] == "engine"
     rollouts = Rollouts(**{"engine-undo": undone})
     with pytest.raises(ApplyError) as failed:
-        wait(rollouts, items(changes=False), first["resume"])
+        wait(rollouts, items(changes=False), second["resume"])
 
     # Only the undo's wait goes on, from where the slice left it; ws, done in the first slice, is not waited on.
     assert [(call["name"], call["state"], call["resume"]["waited"]) for call in rollouts.calls] == [
@@ -136,3 +138,63 @@ def test_a_rollback_still_rolling_out_at_the_end_of_the_slice_is_resumed_not_mad
     ]
     assert "rolled back from revision 2 (engine:2-broken) to revision 1" in str(failed.value)
     assert "this run changed it" in str(failed.value)
+
+
+UNDONE = {
+    "changed": True,
+    "from": {"revision": 2, "images": {"e": "engine:2-broken"}},
+    "to": {"revision": 1, "images": {"e": "engine:1"}},
+    "rollout": {"revision": 3},
+}
+
+
+def test_a_slice_that_waited_and_saw_a_rollout_fail_leaves_the_rollback_to_the_next_slice():
+    # The next slice is started by the controller only while ansible-playbook lives (plugin_utils/progress.py): a
+    # killed run must not roll back behind the back of its rerun.
+    failure = apply.rollout.RolloutError("deployment engine revision 2: 0 of 3 ready", {"rollout": {"history": [1, 2]}})
+    rollouts = Rollouts(engine=failure, ws=report("ws"), **{"engine-undo": UNDONE})
+
+    done, first = wait(rollouts, items(changes=True))
+
+    assert done is False
+    assert [(call["name"], call["state"]) for call in rollouts.calls] == [("engine", "status"), ("ws", "status")]
+    assert first["pending"] == [] and first["resume"]["pending"] == []
+    assert first["resume"]["failures"] == [
+        {
+            "key": "Deployment/prod/engine",
+            "changes": True,
+            "failure": {"msg": str(failure), "rollout": {"history": [1, 2]}},
+        }
+    ]
+    rollouts.calls.clear()
+    with pytest.raises(ApplyError) as failed:
+        wait(rollouts, items(changes=False), first["resume"])
+
+    # The next slice rolls back first, waits on nothing else, and knows that the first one changed the engine.
+    assert [(call["name"], call["state"]) for call in rollouts.calls] == [("engine", "undone")]
+    assert str(failed.value).endswith("running as revision 3; this run changed it")
+
+
+@pytest.mark.parametrize(
+    ("params", "changes", "said", "calls"),
+    [
+        ({"progress_interval": 0}, True, "; this run changed it", ["status", "status", "undone"]),
+        ({"progress_interval": 0}, False, "; this run did not change it", ["status", "status", "undone"]),
+        ({"rollback_on_failure": False}, True, "left as it is: platform_rollback_on_failure is false", ["status"] * 2),
+    ],
+)
+def test_a_wait_without_slices_or_without_rollbacks_ends_in_the_run_that_saw_the_failure(params, changes, said, calls):
+    last_good = {"restorable": True, "revision": 1}
+    failure = apply.rollout.RolloutError(
+        "deployment engine revision 2: 0 of 3 ready", {"rollout": {"history": [1, 2], "last_good": last_good}}
+    )
+    rollouts = Rollouts(engine=failure, ws=report("ws"), **{"engine-undo": UNDONE})
+    engine = Engine(mock.MagicMock(), {**PARAMS, **params})
+    with mock.patch.object(apply.rollout, "run", rollouts), pytest.raises(ApplyError) as failed:
+        try:
+            engine._wait(items(changes=changes), {})
+        finally:
+            engine.pool.shutdown()
+
+    assert said in str(failed.value)
+    assert [call["state"] for call in rollouts.calls] == calls

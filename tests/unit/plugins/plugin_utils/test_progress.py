@@ -102,6 +102,31 @@ def test_a_slice_that_fails_ends_the_loop_with_its_failure():
     }
 
 
+def test_no_slice_starts_once_ansible_playbook_is_gone():
+    # Its workers outlive a SIGKILL of ansible-playbook (Ansible gives each a session of its own); a slice that ended
+    # with a rollback still to do must not start it behind the back of the rerun.
+    module = Module(sliced({"slice": 1}, 30, warnings=["took over .spec.replicas"]), {"changed": True})
+    shown = []
+
+    result = run_sliced(module, {}, lambda entry: "apply core_engine", shown.append, controller_alive=lambda: False)
+
+    assert len(module.calls) == 1 and shown == []
+    assert result == {
+        "changed": True,
+        "failed": True,
+        "msg": "ansible-playbook is gone: no further slice of the wait runs, a rerun takes it up",
+        "warnings": ["took over .spec.replicas"],
+    }
+
+
+def test_a_wait_that_ends_in_its_slice_is_not_failed_for_a_controller_that_is_gone():
+    module = Module({"changed": False, "rollouts": []})
+
+    result = run_sliced(module, {}, lambda entry: "apply x", [].append, controller_alive=lambda: False)
+
+    assert result == {"changed": False, "rollouts": []}
+
+
 def action(plugin, args, async_val=0):
     task = mock.MagicMock(args=args, action=f"botcore.platform.{plugin.__name__.rsplit('.', 1)[-1]}")
     task.async_val = async_val
@@ -133,6 +158,24 @@ def test_the_action_plugins_run_the_module_until_its_wait_ends(plugin, args, pre
     assert {call.kwargs["module_name"] for call in execute.call_args_list} == {plugin_action._task.action}
     (line,) = [call.args[0] for call in display.display.call_args_list]
     assert line.startswith(prefix)
+
+
+@pytest.mark.parametrize(("parents", "runs"), [([100, 100], 2), ([100, 1], 1)])
+def test_the_action_plugin_runs_no_slice_once_its_parent_ansible_playbook_is_gone(parents, runs):
+    plugin_action = action(apply_action, {"components": []})
+    results = [sliced({"slice": 1}, 30), {"changed": True}]
+    with (
+        mock.patch.object(plugin_action, "_execute_module", side_effect=results) as execute,
+        mock.patch("ansible_collections.botcore.platform.plugins.plugin_utils.progress.display"),
+        # The worker's parent when the task starts, then after the first slice (1: re-parented, the parent died).
+        mock.patch(
+            "ansible_collections.botcore.platform.plugins.plugin_utils.progress.os.getppid", side_effect=parents
+        ),
+    ):
+        result = plugin_action.run(task_vars={})
+
+    assert execute.call_count == runs
+    assert result.get("failed", False) is (runs == 1)
 
 
 def test_an_async_task_runs_the_module_once_without_slices():
