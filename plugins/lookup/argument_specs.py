@@ -1,12 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# validate-modules requires every import below DOCUMENTATION, EXAMPLES and RETURN.
+# ruff: noqa: E402
+
 from __future__ import annotations
-
-import copy
-import os
-
-import yaml
-from ansible.errors import AnsibleError
-from ansible.plugins.lookup import LookupBase
 
 DOCUMENTATION = r"""
 name: argument_specs
@@ -39,6 +36,13 @@ _list:
   type: list
   elements: dict
 """
+
+import copy
+import os
+
+import yaml
+from ansible.errors import AnsibleError
+from ansible.plugins.lookup import LookupBase
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PARSED = {}

@@ -1,13 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# validate-modules requires every import below DOCUMENTATION, EXAMPLES and RETURN.
+# ruff: noqa: E402
+
 from __future__ import annotations
-
-import os
-from collections import ChainMap
-
-from ansible.errors import AnsibleError
-from ansible.plugins.filter.core import from_yaml
-from ansible.plugins.lookup import LookupBase
-from ansible.template import trust_as_template
 
 DOCUMENTATION = r"""
 name: manifests
@@ -50,6 +46,14 @@ _list:
   type: list
   elements: dict
 """
+
+import os
+from collections import ChainMap
+
+from ansible.errors import AnsibleError
+from ansible.plugins.filter.core import from_yaml
+from ansible.plugins.lookup import LookupBase
+from ansible.template import trust_as_template
 
 
 class LookupModule(LookupBase):
