@@ -44,6 +44,14 @@ WAIT = "wait"
 NOTHING = "nothing"
 
 
+# The Lease's own options, shared by botcore.platform.deploy_lock and the modules that renew its lock.
+LEASE_ARG_SPEC = {
+    "lease_duration": {"type": "int", "default": 900},
+    "lock_namespace": {"type": "str", "default": "default"},
+    "lock_name": {"type": "str"},
+}
+
+
 class LockError(Exception):
     """The lock cannot be had or kept; ``result`` goes into the module's failure result."""
 

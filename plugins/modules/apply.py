@@ -318,7 +318,7 @@ resume:
 
 from ansible_collections.botcore.platform.plugins.module_utils.apply import ApplyError, Engine
 from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
-from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import Api, LockError, renew
+from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import LEASE_ARG_SPEC, Api, LockError, renew
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -350,9 +350,7 @@ APPLY_ARG_SPEC = {
         "options": {
             "holder": {"type": "str", "required": True},
             "namespace": {"type": "str", "required": True},
-            "lease_duration": {"type": "int", "default": 900},
-            "lock_namespace": {"type": "str", "default": "default"},
-            "lock_name": {"type": "str"},
+            **LEASE_ARG_SPEC,
         },
     },
 }

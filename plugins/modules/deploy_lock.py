@@ -196,7 +196,13 @@ import os
 import socket
 
 from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
-from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import Api, LockError, lease_name, run
+from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import (
+    LEASE_ARG_SPEC,
+    Api,
+    LockError,
+    lease_name,
+    run,
+)
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -207,12 +213,10 @@ LOCK_ARG_SPEC = {
     "state": {"type": "str", "default": "acquired", "choices": ["acquired", "renewed", "released"]},
     "holder": {"type": "str"},
     "job": {"type": "str"},
-    "lease_duration": {"type": "int", "default": 900},
     "wait_timeout": {"type": "int", "default": 600},
     "wait_sleep": {"type": "int", "default": 5},
     "break": {"type": "bool", "default": False},
-    "lock_namespace": {"type": "str", "default": "default"},
-    "lock_name": {"type": "str"},
+    **LEASE_ARG_SPEC,
 }
 
 
