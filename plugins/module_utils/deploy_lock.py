@@ -257,7 +257,8 @@ def run(api, params, check_mode, clock=time.time, sleep=time.sleep):
 
 def renew(api, lock, clock=time.time):
     """Renew the lock ``lock['holder']`` holds (a module that writes under site.yml's lock does it with its own
-    client, instead of a task of its own); raise LockError when another run holds it or nobody does."""
+    client, instead of a task of its own); raise LockError when another run holds it or nobody does. ``lock`` has
+    holder, namespace and the options of LEASE_ARG_SPEC, as the module's argument spec gives them."""
     params = {
         "namespace": lock["namespace"],
         "state": "renewed",
@@ -267,7 +268,7 @@ def renew(api, lock, clock=time.time):
         "wait_timeout": 0,
         "wait_sleep": 1,
         "break": False,
-        "lock_namespace": lock.get("lock_namespace") or "default",
-        "lock_name": lock.get("lock_name") or lease_name(lock["namespace"]),
+        "lock_namespace": lock["lock_namespace"],
+        "lock_name": lock["lock_name"] or lease_name(lock["namespace"]),
     }
     return run(api, params, check_mode=False, clock=clock)

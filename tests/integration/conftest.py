@@ -46,6 +46,18 @@ class LocalCluster:
     def down(self):
         subprocess.run([sys.executable, "-m", "tools.localcluster", "down"], cwd=REPO, env=self.env, check=False)
 
+    def playbook_env(self, collections, tmpdir):
+        """The environment of an ansible-playbook run against this cluster: the given collections path, no colour (the
+        tests parse the output), temporary files in the test's own directory."""
+        return dict(
+            self.env,
+            KUBECONFIG=self.kubeconfig,
+            ANSIBLE_COLLECTIONS_PATH=collections,
+            ANSIBLE_FORCE_COLOR="false",
+            ANSIBLE_NOCOLOR="1",
+            TMPDIR=str(tmpdir),
+        )
+
     def install_crds(self):
         """The upstream CRDs of the add-ons (../shared/crds or BOTCORE_CRDS_DIR), as an admin would install them."""
         crds = sorted(CRDS.glob("*.yaml"))

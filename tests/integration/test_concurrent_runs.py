@@ -34,14 +34,7 @@ def cluster(tmp_path_factory, local_cluster, checkout_collections):
     return {
         "kubectl": cluster.kubectl,
         "settings": settings,
-        "env": dict(
-            cluster.env,
-            KUBECONFIG=cluster.kubeconfig,
-            ANSIBLE_COLLECTIONS_PATH=checkout_collections,
-            ANSIBLE_FORCE_COLOR="false",
-            ANSIBLE_NOCOLOR="1",
-            TMPDIR=str(work),
-        ),
+        "env": cluster.playbook_env(checkout_collections, work),
     }
 
 

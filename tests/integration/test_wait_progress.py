@@ -41,14 +41,7 @@ def cluster(local_cluster, checkout_collections, tmp_path_factory):
     cluster = local_cluster(2550).up()
     return {
         "work": work,
-        "env": dict(
-            cluster.env,
-            KUBECONFIG=cluster.kubeconfig,
-            ANSIBLE_COLLECTIONS_PATH=checkout_collections,
-            ANSIBLE_FORCE_COLOR="false",
-            ANSIBLE_NOCOLOR="1",
-            TMPDIR=str(work),
-        ),
+        "env": cluster.playbook_env(checkout_collections, work),
     }
 
 

@@ -122,6 +122,16 @@ def params(**overrides):
     return {**base, **overrides}
 
 
+# The lock of a module that writes under it, as the apply module's argument spec gives it to renew().
+WRITER_LOCK = {
+    "holder": "ops@runner:100",
+    "namespace": "bot-core-production",
+    "lease_duration": 300,
+    "lock_namespace": "default",
+    "lock_name": None,
+}
+
+
 def acquire(leases, clock, check_mode=False, **overrides):
     return lock.run(lock.Api(leases), params(**overrides), check_mode, clock=clock, sleep=clock.sleep)
 
@@ -245,11 +255,7 @@ def test_renew_of_a_writer_moves_the_expiry_of_the_lock_it_holds(leases, clock):
     acquire(leases, clock)
     clock.now += 100
     writes = leases.writes
-    result = lock.renew(
-        lock.Api(leases),
-        {"holder": "ops@runner:100", "namespace": "bot-core-production", "lease_duration": 300},
-        clock=clock,
-    )
+    result = lock.renew(lock.Api(leases), WRITER_LOCK, clock=clock)
     assert (result["operation"], leases.writes) == ("renew", writes + 1)
     assert result["expires"] == lock.format_time(lock.datetime.fromtimestamp(T0 + 400, lock.UTC))
 
@@ -257,11 +263,7 @@ def test_renew_of_a_writer_moves_the_expiry_of_the_lock_it_holds(leases, clock):
 def test_renew_of_a_writer_fails_when_another_run_holds_the_lock(leases, clock):
     acquire(leases, clock, holder="bob@runner:8")
     with pytest.raises(lock.LockError, match="held by bob@runner:8"):
-        lock.renew(
-            lock.Api(leases),
-            {"holder": "ops@runner:100", "namespace": "bot-core-production", "lease_duration": 300},
-            clock=clock,
-        )
+        lock.renew(lock.Api(leases), WRITER_LOCK, clock=clock)
     assert leases.lease()["spec"]["holderIdentity"] == "bob@runner:8"
 
 
@@ -403,15 +405,12 @@ def run_apply(capsys):
     return run
 
 
-APPLY_LOCK = {"holder": "ops@runner:100", "namespace": "bot-core-production", "lease_duration": 300}
-
-
 def test_apply_renews_the_lock_it_holds_before_it_applies(run_apply, leases, clock):
     acquire(leases, clock)
     engine = mock.Mock()
     engine.run.return_value = {"changed": False}
     writes = leases.writes
-    result = run_apply(leases, engine, lock=APPLY_LOCK)
+    result = run_apply(leases, engine, lock=WRITER_LOCK)
     assert result.get("failed") is not True
     assert leases.writes == writes + 1
     assert leases.lease()["spec"]["leaseDurationSeconds"] == 300
@@ -421,7 +420,7 @@ def test_apply_renews_the_lock_it_holds_before_it_applies(run_apply, leases, clo
 def test_apply_with_another_runs_lock_fails_and_applies_nothing(run_apply, leases, clock):
     acquire(leases, clock, holder="bob@runner:8")
     engine = mock.Mock()
-    result = run_apply(leases, engine, lock=APPLY_LOCK)
+    result = run_apply(leases, engine, lock=WRITER_LOCK)
     assert result["failed"] is True
     assert result["msg"].startswith("the deploy lock could not be renewed, nothing applied:")
     assert "held by bob@runner:8" in result["msg"]
@@ -431,7 +430,7 @@ def test_apply_with_another_runs_lock_fails_and_applies_nothing(run_apply, lease
 def test_apply_in_check_mode_leaves_the_lock_alone(run_apply, leases, clock):
     engine = mock.Mock()
     engine.run.return_value = {"changed": False}
-    result = run_apply(leases, engine, check_mode=True, lock=APPLY_LOCK)
+    result = run_apply(leases, engine, check_mode=True, lock=WRITER_LOCK)
     assert result.get("failed") is not True
     assert leases.writes == 0
     engine.run.assert_called_once()
