@@ -110,8 +110,12 @@ integration: setup cluster-build ## lifecycle tests of the local cluster provide
 # Tests run their own cluster beside any `make cluster-up` one: other state directory, other ports.
 molecule: export BOTCORE_CLUSTER_STATE ?= $(CACHE)/test-cluster
 molecule: export BOTCORE_CLUSTER_PORT_OFFSET ?= 100
+# A failed scenario's failed tasks are printed again at the end: CI shows the tail of a long log.
 molecule: setup cluster-build ## the Molecule scenarios against the local cluster
-	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s; done
+	@mkdir -p build/molecule; for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; \
+	if ! molecule test -s $$s 2>&1 | tee build/molecule/$$s.log; then \
+	echo "=== molecule test -s $$s failed; its failed tasks (whole log: build/molecule/$$s.log):"; \
+	grep -B3 -A25 'fatal: \|failed: \[' build/molecule/$$s.log | cut -c1-400 | tail -120; exit 1; fi; done
 
 # Render mode reads no cluster and needs no vault: the secrets role skips its lookup and redacts every value.
 # The directory is emptied first so that objects no longer rendered do not linger.
