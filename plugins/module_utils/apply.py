@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -202,6 +203,7 @@ class Engine:
         if self.check_mode:
             for item in items:
                 self._record(item, item.planned if item.planned is not None else item.obj)
+            self._supersede(sets)
             for applyset in sets:
                 self._prune(applyset)
             self._finish()
@@ -221,6 +223,7 @@ class Engine:
             self._read(split["after"] + [applyset["parent_item"] for applyset in sets])
             self._plan(split["after"])
         else:
+            self._supersede(sets)
             self._write(split["cluster"])
             # The parents record the union of the group-kinds and namespaces before any member is written, so that
             # a run that stops half-way leaves every member findable by the next run's prune.
@@ -251,7 +254,77 @@ class Engine:
             "id": set_id,
             "items": [Item(name, obj) for obj in objects],
             "parent_item": Item(name, parent),
+            "superseded": component.get("superseded") or [],
         }
+
+    def _supersede(self, sets):
+        """Delete what a component supersedes (its ``superseded`` selectors) but no longer renders, with dependents
+        first, and wait until it is gone, before anything is written, so that the old and the new never run at once
+        (MongoDB's replica-set Jobs of earlier inputs). Check mode: say what would go."""
+        selectors = [(applyset, selector) for applyset in sets for selector in applyset["superseded"]]
+
+        def find(entry):
+            applyset, selector = entry
+            kind = selector["kind"]
+            try:
+                resource = self.client.resource(kind, selector["api_version"])
+                found = resource.get(namespace=selector["namespace"], label_selector=selector["label_selector"])
+            except (ResourceNotFoundError, ResourceNotUniqueError):
+                return []
+            except DynamicApiError as exc:
+                raise ApplyError(
+                    f"{applyset['component']}: listing the {kind}s it supersedes failed: {_summary(exc)}"
+                ) from exc
+            rendered = {
+                item.obj["metadata"]["name"]
+                for item in applyset["items"]
+                if item.obj["kind"] == kind and item.namespace == selector["namespace"]
+            }
+            return [
+                (applyset["component"], resource, dict(obj, apiVersion=resource.group_version, kind=kind))
+                for obj in found.to_dict()["items"]
+                if obj["metadata"]["name"] not in rendered
+            ]
+
+        stale = [entry for found in self._map(find, selectors) for entry in found]
+        deadline = time.monotonic() + self.params["wait_timeout"]
+
+        def delete(entry):
+            component, resource, obj = entry
+            metadata = obj["metadata"]
+            where = {"name": metadata["name"], "namespace": metadata["namespace"]}
+            try:
+                resource.delete(
+                    propagation_policy="Foreground", **({"dry_run": DRY_RUN} if self.check_mode else {}), **where
+                )
+                while not self.check_mode:
+                    resource.get(**where)
+                    if time.monotonic() >= deadline:
+                        raise ApplyError(
+                            f"{component}: {rules.object_label(obj)}, superseded, is still there after "
+                            f"{self.params['wait_timeout']}s"
+                        )
+                    time.sleep(self.params["wait_sleep"])
+            except NotFoundError:
+                pass
+            except DynamicApiError as exc:
+                raise ApplyError(
+                    f"{component}: deleting {rules.object_label(obj)}, superseded, failed: {_summary(exc)}"
+                ) from exc
+
+        self._map(delete, stale)
+        for component, _resource, obj in stale:
+            self.result["changed"] = True
+            self.result["pruned"].append(
+                {
+                    "component": component,
+                    "kind": obj["kind"],
+                    "name": obj["metadata"]["name"],
+                    "namespace": obj["metadata"]["namespace"],
+                }
+            )
+            if self.diff:
+                self.diffs.append(rules.readable_diff(component, obj, None, rules.manager_fields(obj, self.manager)))
 
     def _read(self, items):
         def read(item):

@@ -259,9 +259,19 @@ def renew(api, lock, clock=time.time):
     """Renew the lock ``lock['holder']`` holds (a module that writes under site.yml's lock does it with its own
     client, instead of a task of its own); raise LockError when another run holds it or nobody does. ``lock`` has
     holder, namespace and the options of LEASE_ARG_SPEC, as the module's argument spec gives them."""
-    params = {
+    return run(api, _held(lock, "renewed"), check_mode=False, clock=clock)
+
+
+def release(api, lock, clock=time.time):
+    """Release the lock ``lock['holder']`` holds (the module run that writes last under it, instead of a task of its
+    own); raise LockError when another run holds it. ``lock`` as for renew."""
+    return run(api, _held(lock, "released"), check_mode=False, clock=clock)
+
+
+def _held(lock, state):
+    return {
         "namespace": lock["namespace"],
-        "state": "renewed",
+        "state": state,
         "holder": lock["holder"],
         "job": None,
         "lease_duration": lock["lease_duration"],
@@ -271,4 +281,3 @@ def renew(api, lock, clock=time.time):
         "lock_namespace": lock["lock_namespace"],
         "lock_name": lock["lock_name"] or lease_name(lock["namespace"]),
     }
-    return run(api, params, check_mode=False, clock=clock)

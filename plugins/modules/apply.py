@@ -74,6 +74,33 @@ options:
         type: list
         elements: dict
         default: []
+      superseded:
+        description:
+          - Objects the component replaces by others of other names, as MongoDB's replica-set Job of each input
+            replaces the Jobs of earlier inputs. Those a selector finds that the component does not render are
+            deleted, their dependents first (foreground), and waited for (up to O(wait_timeout)), before the run
+            writes anything, so that the old and the new never run at once. Whatever O(prune) says.
+          - They are listed in RV(pruned).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          api_version:
+            description: Their API version.
+            type: str
+            required: true
+          kind:
+            description: Their kind.
+            type: str
+            required: true
+          namespace:
+            description: Their namespace.
+            type: str
+            required: true
+          label_selector:
+            description: The label selector that finds them.
+            type: str
+            required: true
   field_manager:
     description:
       - The field manager of every apply.
@@ -159,6 +186,13 @@ options:
       lock_name:
         description: The name of the Lease; by default the one M(botcore.platform.deploy_lock) gives the namespace.
         type: str
+      release:
+        description:
+          - Release the lock once the run has applied everything and its rollouts are over, instead of a
+            M(botcore.platform.deploy_lock) task of its own (the last apply run of C(site.yml)).
+          - A run that fails keeps the lock, for the task that releases it whatever failed.
+        type: bool
+        default: false
 requirements:
   - python >= 3.10
   - kubernetes >= 24.2.0
@@ -242,7 +276,9 @@ conflicts:
       description: The field manager that owned it.
       type: str
 pruned:
-  description: The members deleted (in check mode, that would be) because no longer rendered.
+  description:
+    - The members deleted (in check mode, that would be) because no longer rendered, and the objects deleted because
+      superseded (O(components[].superseded)).
   returned: always
   type: list
   elements: dict
@@ -253,6 +289,11 @@ pruned:
     kind: *object_kind
     name: *object_name
     namespace: *object_namespace
+lock_released:
+  description: Whether the run released the lock (O(lock.release)).
+  returned: when it did
+  type: bool
+  sample: true
 rollouts:
   description: The rollout of each workload waited for, as M(botcore.platform.rollout) reports it.
   returned: always
@@ -318,7 +359,13 @@ resume:
 
 from ansible_collections.botcore.platform.plugins.module_utils.apply import ApplyError, Engine
 from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
-from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import LEASE_ARG_SPEC, Api, LockError, renew
+from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import (
+    LEASE_ARG_SPEC,
+    Api,
+    LockError,
+    release,
+    renew,
+)
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -333,6 +380,17 @@ APPLY_ARG_SPEC = {
             "name": {"type": "str", "required": True},
             "namespace": {"type": "str", "required": True},
             "objects": {"type": "list", "elements": "dict", "default": []},
+            "superseded": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "api_version": {"type": "str", "required": True},
+                    "kind": {"type": "str", "required": True},
+                    "namespace": {"type": "str", "required": True},
+                    "label_selector": {"type": "str", "required": True},
+                },
+            },
         },
     },
     "field_manager": {"type": "str", "default": "botcore-platform"},
@@ -350,6 +408,7 @@ APPLY_ARG_SPEC = {
         "options": {
             "holder": {"type": "str", "required": True},
             "namespace": {"type": "str", "required": True},
+            "release": {"type": "bool", "default": False},
             **LEASE_ARG_SPEC,
         },
     },
@@ -364,8 +423,9 @@ def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
     try:
         client = get_api_client(module=module)
-        if module.params["lock"] and not module.check_mode:
-            renew(Api(client), module.params["lock"])
+        lock = module.params["lock"] if not module.check_mode else None
+        if lock:
+            renew(Api(client), lock)
         engine = Engine(client, module.params, module.check_mode, module._diff, module.warn)
         result = engine.run(module.params["components"])
     except ApplyError as exc:
@@ -376,6 +436,13 @@ def main():
         names = ", ".join(component["name"] for component in module.params["components"])
         fail_if_unreachable(module, exc, names, CoreException)
         raise
+    # Once the run's last wait is over: a slice that returns "resume" has more to do.
+    if lock and lock["release"] and "resume" not in result:
+        try:
+            release(Api(client), lock)
+        except LockError as exc:
+            module.fail_json(msg=f"applied, but the deploy lock could not be released: {exc}", previous=exc.result)
+        result["lock_released"] = True
     module.exit_json(**result)
 
 

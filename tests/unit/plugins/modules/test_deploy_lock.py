@@ -434,3 +434,39 @@ def test_apply_in_check_mode_leaves_the_lock_alone(run_apply, leases, clock):
     assert result.get("failed") is not True
     assert leases.writes == 0
     engine.run.assert_called_once()
+
+
+def test_apply_that_releases_the_lock_deletes_it_once_its_run_is_over(run_apply, leases, clock):
+    acquire(leases, clock)
+    engine = mock.Mock()
+    engine.run.return_value = {"changed": False}
+    result = run_apply(leases, engine, lock={**WRITER_LOCK, "release": True})
+    assert result.get("failed") is not True
+    assert result["lock_released"] is True
+    assert leases.lease() is None
+
+
+def test_apply_that_releases_the_lock_keeps_it_while_its_wait_goes_on(run_apply, leases, clock):
+    acquire(leases, clock)
+    engine = mock.Mock()
+    engine.run.return_value = {"changed": True, "pending": [], "resume": {"result": {}}}
+    result = run_apply(leases, engine, lock={**WRITER_LOCK, "release": True})
+    assert "lock_released" not in result
+    assert leases.lease()["spec"]["holderIdentity"] == WRITER_LOCK["holder"]
+
+
+def test_apply_that_fails_keeps_the_lock_it_would_release(run_apply, leases, clock):
+    acquire(leases, clock)
+    engine = mock.Mock()
+    engine.run.side_effect = apply_module.ApplyError("core_engine: Deployment rust-core-engine did not become Ready")
+    result = run_apply(leases, engine, lock={**WRITER_LOCK, "release": True})
+    assert result["failed"] is True
+    assert "lock_released" not in result
+    assert leases.lease()["spec"]["holderIdentity"] == WRITER_LOCK["holder"]
+
+
+def test_release_of_a_writer_fails_when_another_run_holds_the_lock(leases, clock):
+    acquire(leases, clock, holder="bob@runner:8")
+    with pytest.raises(lock.LockError, match="held by bob@runner:8"):
+        lock.release(lock.Api(leases), WRITER_LOCK, clock=clock)
+    assert leases.lease()["spec"]["holderIdentity"] == "bob@runner:8"
