@@ -73,3 +73,16 @@ def test_the_secrets_are_written_before_the_run_that_applies_them():
     first_run = next(i for i, task in enumerate(tasks) if role_of(task) == "apply")
     assert roles.index("secrets") < first_run
     assert tasks[roles.index("secrets")]["ansible.builtin.import_role"]["tasks_from"] == "deploy"
+
+
+def test_the_render_and_preflight_run_under_the_lock_before_any_other_task():
+    roles = [(role_of(task), task.get("ansible.builtin.import_role", {}).get("tasks_from")) for task in deploy_tasks()]
+    assert roles[:2] == [("lock", None), ("platform", "preflight")]
+
+
+def test_the_last_apply_run_alone_releases_the_lock_and_the_always_section_only_after_a_failure():
+    runs = [task for task in deploy_tasks() if role_of(task) == "apply"]
+    assert [run["vars"].get("apply_release_lock", False) for run in runs] == [False, False, True]
+    (release,) = next(task for task in deploy_play()["tasks"] if "block" in task)["always"]
+    assert release["ansible.builtin.import_role"] == {"name": "botcore.platform.lock", "tasks_from": "release"}
+    assert release["when"] == "not (__apply_result.lock_released | default(false))"
