@@ -291,14 +291,12 @@ class Engine:
 
         def delete(entry):
             component, resource, obj = entry
+            if not self._delete(component, resource, obj, "Foreground", "superseded") or self.check_mode:
+                return
             metadata = obj["metadata"]
-            where = {"name": metadata["name"], "namespace": metadata["namespace"]}
             try:
-                resource.delete(
-                    propagation_policy="Foreground", **({"dry_run": DRY_RUN} if self.check_mode else {}), **where
-                )
-                while not self.check_mode:
-                    resource.get(**where)
+                while True:
+                    resource.get(name=metadata["name"], namespace=metadata["namespace"])
                     if time.monotonic() >= deadline:
                         raise ApplyError(
                             f"{component}: {rules.object_label(obj)}, superseded, is still there after "
@@ -314,17 +312,7 @@ class Engine:
 
         self._map(delete, stale)
         for component, _resource, obj in stale:
-            self.result["changed"] = True
-            self.result["pruned"].append(
-                {
-                    "component": component,
-                    "kind": obj["kind"],
-                    "name": obj["metadata"]["name"],
-                    "namespace": obj["metadata"]["namespace"],
-                }
-            )
-            if self.diff:
-                self.diffs.append(rules.readable_diff(component, obj, None, rules.manager_fields(obj, self.manager)))
+            self._record_deleted(component, obj)
 
     def _read(self, items):
         def read(item):
@@ -520,37 +508,42 @@ class Engine:
         wanted = {rules.object_key(item.obj) for item in applyset["items"]}
         stale = [(resource, obj) for resource, obj in self._members(applyset) if rules.object_key(obj) not in wanted]
 
-        def delete(entry):
-            resource, obj = entry
-            metadata = obj["metadata"]
-            params = {"propagation_policy": "Background"}
-            if self.check_mode:
-                params["dry_run"] = DRY_RUN
-            try:
-                resource.delete(name=metadata["name"], namespace=metadata.get("namespace"), **params)
-            except NotFoundError:
-                pass
-            except DynamicApiError as exc:
-                raise ApplyError(
-                    f"{applyset['component']}: deleting {rules.object_label(obj)}, no longer rendered, failed: "
-                    f"{_summary(exc)}"
-                ) from exc
-
-        self._map(delete, stale)
+        self._map(lambda entry: self._delete(applyset["component"], *entry, "Background", "no longer rendered"), stale)
         for _resource, obj in stale:
-            metadata = obj["metadata"]
-            self.result["changed"] = True
-            self.result["pruned"].append(
-                {
-                    "component": applyset["component"],
-                    "kind": obj["kind"],
-                    "name": metadata["name"],
-                    "namespace": metadata.get("namespace"),
-                }
+            self._record_deleted(applyset["component"], obj)
+
+    def _delete(self, component, resource, obj, propagation, why):
+        """Delete an object (check mode: a dry run); False when it was gone already."""
+        metadata = obj["metadata"]
+        try:
+            resource.delete(
+                name=metadata["name"],
+                namespace=metadata.get("namespace"),
+                propagation_policy=propagation,
+                **({"dry_run": DRY_RUN} if self.check_mode else {}),
             )
-            if self.diff:
-                fields = rules.manager_fields(obj, self.manager)
-                self.diffs.append(rules.readable_diff(applyset["component"], obj, None, fields))
+        except NotFoundError:
+            return False
+        except DynamicApiError as exc:
+            raise ApplyError(
+                f"{component}: deleting {rules.object_label(obj)}, {why}, failed: {_summary(exc)}"
+            ) from exc
+        return True
+
+    def _record_deleted(self, component, obj):
+        """RV(pruned) and the diff of an object the run deleted (check mode: would delete)."""
+        metadata = obj["metadata"]
+        self.result["changed"] = True
+        self.result["pruned"].append(
+            {
+                "component": component,
+                "kind": obj["kind"],
+                "name": metadata["name"],
+                "namespace": metadata.get("namespace"),
+            }
+        )
+        if self.diff:
+            self.diffs.append(rules.readable_diff(component, obj, None, rules.manager_fields(obj, self.manager)))
 
     # ---- the rollout wait ---------------------------------------------------------------------------------------
 
