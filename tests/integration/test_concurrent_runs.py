@@ -111,6 +111,9 @@ def test_two_runs_started_together_write_one_value_per_key_and_a_third_changes_n
 
     code, output, recap = finish(start(cluster, "site.yml"))
     assert code == 0 and recap == (0, 0), output[-3000:]
+    # A run that wrote no Secret renders no workload a second time.
+    again = re.search(r"TASK \[Render again [^\n]*\n(.*?)\n\n", output, re.S)
+    assert again and "included:" not in again[1], again[1] if again else output[-3000:]
 
 
 def test_a_second_writer_waits_and_fails_naming_the_holder_and_a_killed_runs_lock_expires(cluster):
