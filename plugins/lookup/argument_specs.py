@@ -37,28 +37,8 @@ _list:
   elements: dict
 """
 
-import copy
-import os
-
-import yaml
-from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_PARSED = {}
-
-
-def read(role_path):
-    """The parsed meta/argument_specs.yml of the role at role_path, parsed on the first call for each file version."""
-    path = os.path.join(os.path.realpath(role_path), "meta", "argument_specs.yml")
-    try:
-        key = (path, os.stat(path).st_mtime_ns)
-    except OSError as exc:
-        raise AnsibleError(f"argument_specs: {path} cannot be read: {exc.strerror}") from None
-    if key not in _PARSED:
-        with open(path, encoding="utf-8") as handle:
-            _PARSED[key] = yaml.load(handle, Loader=_LOADER)
-    return copy.deepcopy(_PARSED[key])
+from ansible_collections.botcore.platform.plugins.plugin_utils.argument_specs import read
 
 
 class LookupModule(LookupBase):

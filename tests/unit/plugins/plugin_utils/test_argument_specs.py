@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.errors import AnsibleError
-from ansible_collections.botcore.platform.plugins.lookup import argument_specs
+from ansible_collections.botcore.platform.plugins.plugin_utils import argument_specs
 
 ROLES = Path(__file__).resolve().parents[4] / "roles"
 
@@ -42,3 +42,8 @@ def test_parsed_once_per_file_version_and_handed_out_as_copies(tmp_path, monkeyp
 def test_a_role_without_a_spec_is_named(tmp_path):
     with pytest.raises(AnsibleError, match=r"argument_specs: .*/nothere/meta/argument_specs\.yml cannot be read"):
         argument_specs.read(str(tmp_path / "nothere"))
+
+
+def test_the_role_names_are_the_roles_directories():
+    assert argument_specs.role_names() == sorted(path.name for path in ROLES.iterdir() if path.is_dir())
+    assert {"platform", "ingress", "ingress_nginx"} <= set(argument_specs.role_names())
