@@ -33,9 +33,10 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         role = args["role"]
-        if role not in role_names():
-            known_roles = ", ".join(role_names())
-            return dict(result, failed=True, msg=f"role: {role!r} is not a role of botcore.platform ({known_roles})")
+        roles = role_names()
+        if role not in roles:
+            message = f"role: {role!r} is not a role of botcore.platform ({', '.join(roles)})"
+            return dict(result, failed=True, msg=message)
         spec = read(os.path.join(ROLES, role))
         errors = list(args["errors"])
         if args["rules"]:
@@ -44,7 +45,7 @@ class ActionModule(ActionBase):
             settings = {name: self._templar.resolve_variable_expression(name) for name in names}
             errors += settings_errors(settings, role, args["extra"])
         prefixed = [name for name in task_vars if name.startswith(f"{role}_")]
-        errors += unknown_option_errors(prefixed, spec, role, role_names(), args["known"])
+        errors += unknown_option_errors(prefixed, spec, role, roles, args["known"])
         if errors:
             return dict(result, failed=True, msg="; ".join(errors), errors=errors)
         return dict(result, changed=False, errors=[])
