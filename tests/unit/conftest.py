@@ -8,6 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,3 +37,12 @@ def _add_collection_path():
 # Runs at conftest import, before any test module imports the collection. The TemporaryDirectory object is
 # kept alive for the session and removes the directory (the symlink, never its target) at interpreter exit.
 _WORKDIR = None if _collection_importable() else _add_collection_path()
+
+
+@pytest.fixture(scope="session")
+def collections_path(tmp_path_factory):
+    """An ANSIBLE_COLLECTIONS_PATH in which this checkout is botcore.platform, for tests that run ansible-playbook."""
+    root = tmp_path_factory.mktemp("collections")
+    root.joinpath("ansible_collections", "botcore").mkdir(parents=True)
+    root.joinpath("ansible_collections", "botcore", "platform").symlink_to(COLLECTION_ROOT, target_is_directory=True)
+    return root

@@ -31,13 +31,10 @@ KIND_STORAGE_CLASSES = {"standard", "fast-ssd"}  # kind's local-path default and
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+def rendered(tmp_path_factory, collections_path):
     work = tmp_path_factory.mktemp("kind")
-    collections = work / "collections" / "ansible_collections" / "botcore"
-    collections.mkdir(parents=True)
-    (collections / "platform").symlink_to(REPO, target_is_directory=True)
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG" and not k.startswith(("K8S_AUTH_", "ANSIBLE_"))}
-    env.update(HOME=str(work), ANSIBLE_COLLECTIONS_PATH=str(work / "collections"), ANSIBLE_FORCE_COLOR="false")
+    env.update(HOME=str(work), ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_FORCE_COLOR="false")
     out = work / "manifests"
     done = subprocess.run(
         [

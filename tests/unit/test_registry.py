@@ -28,28 +28,23 @@ def ansible_playbook():
     return str(beside) if beside.exists() else shutil.which("ansible-playbook")
 
 
-def run(work, *args):
-    collections = work / "collections"
-    collections.joinpath("ansible_collections", "botcore").mkdir(parents=True, exist_ok=True)
-    link = collections.joinpath("ansible_collections", "botcore", "platform")
-    if not link.exists():
-        link.symlink_to(REPO, target_is_directory=True)
+def run(collections_path, work, *args):
     home = work / "home"
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG" and not k.startswith("K8S_AUTH_")}
-    env.update(HOME=str(home), ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="false")
+    env.update(HOME=str(home), ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_FORCE_COLOR="false")
     result = subprocess.run([ansible_playbook(), *args], cwd=REPO, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return result.stdout
 
 
 @pytest.fixture(scope="module")
-def objects(tmp_path_factory):
+def objects(tmp_path_factory, collections_path):
     """kind/name -> object of a render of inventories/production with the moved registry."""
     work = tmp_path_factory.mktemp("registry")
     out = work / "manifests"
     extra = {"platform_render_dir": str(out), "platform_services": MOVED, "mongodb_replicas": 5, "mongodb_port": 27018}
-    run(work, "site.yml", "-i", "inventories/production", "-e", json.dumps(extra))
+    run(collections_path, work, "site.yml", "-i", "inventories/production", "-e", json.dumps(extra))
     found = {}
     for path in (out / HOST).glob("*.yaml"):
         for doc in yaml.safe_load_all(path.read_text()):
@@ -92,7 +87,7 @@ def test_everything_that_reaches_the_engine_follows_its_port(objects):
     assert destinations == {9090}
 
 
-def test_database_url_lists_every_member(tmp_path):
+def test_database_url_lists_every_member(tmp_path, collections_path):
     members = tmp_path / "members.json"
     playbook = tmp_path / "members.yml"
     tasks = [
@@ -112,7 +107,17 @@ def test_database_url_lists_every_member(tmp_path):
         },
     ]
     playbook.write_text(yaml.safe_dump([{"hosts": "clusters", "gather_facts": False, "tasks": tasks}]))
-    run(tmp_path, str(playbook), "-i", "inventories/local", "-e", "mongodb_replicas=5", "-e", "mongodb_port=27018")
+    run(
+        collections_path,
+        tmp_path,
+        str(playbook),
+        "-i",
+        "inventories/local",
+        "-e",
+        "mongodb_replicas=5",
+        "-e",
+        "mongodb_port=27018",
+    )
     assert json.loads(members.read_text()) == [
         f"mongodb-{index}.mongodb.bot-core-production.svc.cluster.local:27018" for index in range(5)
     ]

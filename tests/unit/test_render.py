@@ -61,17 +61,14 @@ def ansible_playbook():
 
 
 @pytest.fixture(scope="module")
-def render(tmp_path_factory):
+def render(tmp_path_factory, collections_path):
     """Render inventories/production with every secret given, without a kubeconfig: the directory and the output."""
     work = tmp_path_factory.mktemp("render")
-    collections = work / "collections"
-    collections.joinpath("ansible_collections", "botcore").mkdir(parents=True)
-    collections.joinpath("ansible_collections", "botcore", "platform").symlink_to(REPO, target_is_directory=True)
     home = work / "home"  # no ~/.kube/config: render mode must not need one
     home.mkdir()
     out = work / "manifests"
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG" and not k.startswith("K8S_AUTH_")}
-    env.update(HOME=str(home), ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="false")
+    env.update(HOME=str(home), ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_FORCE_COLOR="false")
     extra = [arg for var, value in SENTINELS.items() for arg in ("-e", f"{var}={value}")]
     result = subprocess.run(
         [ansible_playbook(), "site.yml", "-i", "inventories/production", "-e", f"platform_render_dir={out}", *extra],

@@ -85,16 +85,13 @@ def ansible_playbook():
 
 
 @pytest.fixture(scope="module")
-def objects(tmp_path_factory):
+def objects(tmp_path_factory, collections_path):
     work = tmp_path_factory.mktemp("block")
-    collections = work / "collections"
-    collections.joinpath("ansible_collections", "botcore").mkdir(parents=True)
-    collections.joinpath("ansible_collections", "botcore", "platform").symlink_to(REPO, target_is_directory=True)
     playbook = work / "block.yml"
     playbook.write_text(PLAYBOOK)
     out = work / "objects.json"
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG" and not k.startswith("K8S_AUTH_")}
-    env.update(HOME=str(work), ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="false")
+    env.update(HOME=str(work), ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_FORCE_COLOR="false")
     extra = {
         "options": OPTIONS,
         "role_data": ROLE_DATA,

@@ -13,21 +13,13 @@ REPO = Path(__file__).resolve().parents[4]
 TABLE = ["component  object               ready", "mongodb    StatefulSet/mongodb  3/3"]
 
 
-@pytest.fixture(scope="module")
-def collections(tmp_path_factory):
-    root = tmp_path_factory.mktemp("collections")
-    (root / "ansible_collections" / "botcore").mkdir(parents=True)
-    (root / "ansible_collections" / "botcore" / "platform").symlink_to(REPO, target_is_directory=True)
-    return root
-
-
-def playbook(collections, tmp_path, args, *extra):
+def playbook(collections_path, tmp_path, args, *extra):
     path = tmp_path / "play.yml"
     path.write_text(
         f"- hosts: localhost\n  gather_facts: false\n  tasks:\n    - botcore.platform.print_lines: {args}\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="false", NO_COLOR="1")
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_FORCE_COLOR="false", NO_COLOR="1")
     return subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), str(path), *extra],
         env=env,
@@ -38,16 +30,16 @@ def playbook(collections, tmp_path, args, *extra):
 
 
 @pytest.mark.parametrize("extra", [(), ("--check",)])
-def test_the_lines_are_printed_as_they_are(collections, tmp_path, extra):
-    done = playbook(collections, tmp_path, {"title": "local: namespace bot-core", "lines": TABLE}, *extra)
+def test_the_lines_are_printed_as_they_are(collections_path, tmp_path, extra):
+    done = playbook(collections_path, tmp_path, {"title": "local: namespace bot-core", "lines": TABLE}, *extra)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "\n".join(["local: namespace bot-core", *TABLE]) + "\n" in done.stdout
     assert f'"{TABLE[0]}"' not in done.stdout
     assert "changed=0" in done.stdout
 
 
-def test_without_a_title_only_the_lines(collections, tmp_path):
-    done = playbook(collections, tmp_path, {"lines": TABLE})
+def test_without_a_title_only_the_lines(collections_path, tmp_path):
+    done = playbook(collections_path, tmp_path, {"lines": TABLE})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "\n" + "\n".join(TABLE) + "\n" in done.stdout
 
@@ -60,7 +52,7 @@ def test_without_a_title_only_the_lines(collections, tmp_path):
         ({"lines": TABLE, "colour": "red"}, "colour"),
     ],
 )
-def test_bad_arguments_fail_naming_the_option(collections, tmp_path, args, message):
-    done = playbook(collections, tmp_path, args)
+def test_bad_arguments_fail_naming_the_option(collections_path, tmp_path, args, message):
+    done = playbook(collections_path, tmp_path, args)
     assert done.returncode != 0
     assert message in done.stdout + done.stderr

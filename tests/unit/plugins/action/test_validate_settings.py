@@ -13,21 +13,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[4]
 
 
-@pytest.fixture(scope="module")
-def collections(tmp_path_factory):
-    root = tmp_path_factory.mktemp("collections")
-    (root / "ansible_collections" / "botcore").mkdir(parents=True)
-    (root / "ansible_collections" / "botcore" / "platform").symlink_to(REPO, target_is_directory=True)
-    return root
-
-
-def playbook(collections, tmp_path, task, variables=None, *extra):
+def playbook(collections_path, tmp_path, task, variables=None, *extra):
     """Run one task on localhost with variables as extra vars; the completed process."""
     path = tmp_path / "play.yml"
     path.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
     (tmp_path / "vars.json").write_text(json.dumps(variables or {}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="false", NO_COLOR="1")
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_FORCE_COLOR="false", NO_COLOR="1")
     return subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), str(path), "-e", f"@{tmp_path / 'vars.json'}", *extra],
         env=env,
@@ -47,8 +39,8 @@ def failure(done):
 
 
 @pytest.mark.parametrize("extra", [(), ("--check",)])
-def test_the_defaults_pass(collections, tmp_path, extra):
-    done = playbook(collections, tmp_path, role_check("namespace"), None, *extra)
+def test_the_defaults_pass(collections_path, tmp_path, extra):
+    done = playbook(collections_path, tmp_path, role_check("namespace"), None, *extra)
     assert done.returncode == 0, failure(done)
     assert "changed=0" in done.stdout
 
@@ -67,32 +59,32 @@ def test_the_defaults_pass(collections, tmp_path, extra):
         ),
     ],
 )
-def test_a_bad_setting_fails_naming_its_variable(collections, tmp_path, variables, message):
-    done = playbook(collections, tmp_path, role_check("namespace"), variables)
+def test_a_bad_setting_fails_naming_its_variable(collections_path, tmp_path, variables, message):
+    done = playbook(collections_path, tmp_path, role_check("namespace"), variables)
     assert done.returncode != 0
     assert message in failure(done)
 
 
-def test_a_variable_of_a_role_whose_name_extends_this_one_is_not_this_ones(collections, tmp_path):
+def test_a_variable_of_a_role_whose_name_extends_this_one_is_not_this_ones(collections_path, tmp_path):
     task = {"botcore.platform.validate_settings": {"role": "ingress", "rules": False}}
-    done = playbook(collections, tmp_path, task, {"ingress_nginx_replicas": 2})
+    done = playbook(collections_path, tmp_path, task, {"ingress_nginx_replicas": 2})
     assert done.returncode == 0, failure(done)
-    done = playbook(collections, tmp_path, task, {"ingress_replicas": 2})
+    done = playbook(collections_path, tmp_path, task, {"ingress_replicas": 2})
     assert done.returncode != 0
     assert "ingress_replicas: not an option of the ingress role" in failure(done)
 
 
-def test_the_errors_given_and_every_unknown_name_are_reported_together(collections, tmp_path):
+def test_the_errors_given_and_every_unknown_name_are_reported_together(collections_path, tmp_path):
     task = {"botcore.platform.validate_settings": {"role": "lock", "rules": False, "errors": ["lock_x: bad"]}}
-    done = playbook(collections, tmp_path, task, {"lock_waittimeout": 5})
+    done = playbook(collections_path, tmp_path, task, {"lock_waittimeout": 5})
     assert done.returncode != 0
     expected = "lock_x: bad; lock_waittimeout: not an option of the lock role; did you mean lock_wait_timeout?"
     assert expected in failure(done)
 
 
-def test_a_known_name_is_not_an_unknown_option(collections, tmp_path):
+def test_a_known_name_is_not_an_unknown_option(collections_path, tmp_path):
     task = {"botcore.platform.validate_settings": {"role": "lock", "rules": False, "known": ["lock_note"]}}
-    done = playbook(collections, tmp_path, task, {"lock_note": "x"})
+    done = playbook(collections_path, tmp_path, task, {"lock_note": "x"})
     assert done.returncode == 0, failure(done)
 
 
@@ -104,7 +96,7 @@ def test_a_known_name_is_not_an_unknown_option(collections, tmp_path):
         ({"role": "lock", "colour": "red"}, "colour"),
     ],
 )
-def test_bad_arguments_fail_naming_the_option(collections, tmp_path, args, message):
-    done = playbook(collections, tmp_path, {"botcore.platform.validate_settings": args})
+def test_bad_arguments_fail_naming_the_option(collections_path, tmp_path, args, message):
+    done = playbook(collections_path, tmp_path, {"botcore.platform.validate_settings": args})
     assert done.returncode != 0
     assert message in failure(done)
