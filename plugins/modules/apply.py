@@ -138,6 +138,16 @@ options:
     description:
       - Set by the action plugin between two slices of a wait (the RV(resume) of the last slice); not for playbooks.
     type: dict
+  secret_data:
+    description:
+      - The values (C(data), C(stringData)) of the Secrets of O(components), by
+        C(<index of the component>/<index of the object>). Set by the action plugin, which moves them out of
+        O(components); not for playbooks.
+      - A C(no_log) option, so that Ansible masks the values in the module's log and result, without a C(no_log)
+        task that would hide the output of the other objects of the run. Ansible masks them wherever they appear;
+        C(data) is base64, which nothing else prints, but a value in C(stringData) is masked in every place it appears.
+    type: dict
+    default: {}
   rollback_on_failure:
     description:
       - Roll a workload that does not become Ready back before failing (see the description).
@@ -366,6 +376,7 @@ from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock impor
     release,
     renew,
 )
+from ansible_collections.botcore.platform.plugins.module_utils.secret_data import join
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -400,6 +411,7 @@ APPLY_ARG_SPEC = {
     "rollback_on_failure": {"type": "bool", "default": True},
     "progress_interval": {"type": "int", "default": 30},
     "resume": {"type": "dict"},
+    "secret_data": {"type": "dict", "default": {}, "no_log": True},
     "prune": {"type": "bool", "default": True},
     "prune_protected_kinds": {"type": "list", "elements": "str", "default": ["Namespace", "PersistentVolumeClaim"]},
     "tooling": {"type": "str", "default": "botcore.platform/unknown"},
@@ -422,12 +434,16 @@ def argspec():
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
     try:
+        components = join(module.params["components"], module.params["secret_data"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    try:
         client = get_api_client(module=module)
         lock = module.params["lock"] if not module.check_mode else None
         if lock:
             renew(Api(client), lock)
         engine = Engine(client, module.params, module.check_mode, module._diff, module.warn)
-        result = engine.run(module.params["components"])
+        result = engine.run(components)
     except ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except LockError as exc:

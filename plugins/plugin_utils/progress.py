@@ -67,6 +67,10 @@ class SlicedWaitAction(ActionBase):
     def line_prefix(self, entry):
         raise NotImplementedError
 
+    def module_args(self, args):
+        """The module's arguments from the task's."""
+        return args
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp  # tmp no longer has any effect
@@ -79,14 +83,14 @@ class SlicedWaitAction(ActionBase):
 
         if self._task.async_val:
             # An async task's result is read later, by async_status: no slice to resume, so one run that waits.
-            result.update(execute({**self._task.args, "progress_interval": 0}))
+            result.update(execute({**self.module_args(self._task.args), "progress_interval": 0}))
         else:
             # The worker's parent is ansible-playbook; once that is gone, the worker is another process's child.
             controller = os.getppid()
             result.update(
                 run_sliced(
                     execute,
-                    dict(self._task.args),
+                    self.module_args(dict(self._task.args)),
                     self.line_prefix,
                     controller_alive=lambda: os.getppid() == controller,
                 )

@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""site.yml's deploy play: the objects the preflight play rendered, applied in three runs around the add-ons."""
+"""site.yml's deploy play: the objects the preflight play rendered, applied in two runs around the add-ons, or in one
+when none of the add-ons between them runs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1].parent
-RUNS = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())["__site_platform_runs"]
+SITE_ROLES = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())
+RUNS = SITE_ROLES["__site_platform_runs"]
 
 
 def deploy_play():
@@ -48,9 +50,8 @@ def test_the_deploy_play_reads_the_render_of_every_component_of_the_runs():
         # The first run holds Grafana's admin Secret that kube-prometheus-stack reads; the add-ons' APIs (CRDs, the
         # ServiceMonitors' operator) come before the second run, whose objects use them.
         (0, "kube_prometheus_stack"),
-        (1, "kube_prometheus_stack"),
-        ("cert_manager", 2),
-        ("ingress_nginx", 2),
+        ("cert_manager", 1),
+        ("ingress_nginx", 1),
         ("istio", 0),
         ("kube_prometheus_stack", "cert_manager"),
         ("kube_prometheus_stack", "ingress_nginx"),
@@ -65,6 +66,23 @@ def test_the_add_on_order_holds_around_the_runs(before, after):
         else:
             steps.append(role)
     assert steps.index(before) < steps.index(after), steps
+
+
+def test_the_add_ons_between_the_runs_are_those_that_keep_them_apart():
+    steps = [role_of(task) for task in deploy_tasks()]
+    first, second = (i for i, role in enumerate(steps) if role == "apply")
+    assert steps[first + 1 : second] == SITE_ROLES["__site_addons_between_runs"]
+
+
+def test_the_first_run_takes_every_component_unless_an_add_on_runs_between():
+    first, second = (task for task in deploy_tasks() if role_of(task) == "apply")
+    assert "__site_platform_runs[0] if __site_runs_apart else __site_platform_runs | flatten" in " ".join(
+        first["vars"]["__site_run"].split()
+    )
+    assert second["when"].startswith("__site_runs_apart and ")
+    assert deploy_play()["vars"]["__site_runs_apart"] == (
+        "{{ __site_addons_between_runs | select('in', platform_prerequisites) | list | length > 0 }}"
+    )
 
 
 def test_the_secrets_are_written_before_the_run_that_applies_them():
@@ -82,7 +100,7 @@ def test_the_render_and_preflight_run_under_the_lock_before_any_other_task():
 
 def test_the_last_apply_run_alone_releases_the_lock_and_the_always_section_only_after_a_failure():
     runs = [task for task in deploy_tasks() if role_of(task) == "apply"]
-    assert [run["vars"].get("apply_release_lock", False) for run in runs] == [False, False, True]
+    assert [run["vars"].get("apply_release_lock", False) for run in runs] == ["{{ not __site_runs_apart }}", True]
     (release,) = next(task for task in deploy_play()["tasks"] if "block" in task)["always"]
     assert release["ansible.builtin.import_role"] == {"name": "botcore.platform.lock", "tasks_from": "release"}
     assert release["when"] == "not (__apply_result.lock_released | default(false))"
