@@ -915,6 +915,50 @@ def dry_runs(cluster, targets, field_manager):
         return list(pool.map(dry_run, range(len(targets))))
 
 
+# The options of the checks: botcore.platform.preflight's (beside field_manager and the connection's), and those of
+# botcore.platform.apply's option preflight.
+CHECK_ARG_SPEC = {
+    "components": {"type": "dict", "required": True},
+    "pending_apis": {"type": "list", "elements": "str", "default": []},
+    "minimum_version": {"type": "str", "default": "1.27"},
+    "deletes": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "api_version": {"type": "str", "required": True},
+            "kind": {"type": "str", "required": True},
+            "namespace": {"type": "str", "default": ""},
+            "why": {"type": "str", "default": "a deletion of the run"},
+        },
+    },
+    "mode": {"type": "str", "default": "strict", "choices": ["strict", "warn"]},
+}
+
+
+def report(cluster, checks, field_manager):
+    """Run every check (``checks`` as CHECK_ARG_SPEC validates them). Returns the result (table, rows, findings,
+    blocking), the refusal (the failure message of a strict run with blocking findings, else None) and the warnings.
+
+    ValueError names a component that is not a list of objects."""
+    # A component that the run does not render (--tags) comes as null.
+    components = {component: objects for component, objects in checks["components"].items() if objects is not None}
+    for component, objects in components.items():
+        if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
+            raise ValueError(f"components: {component} must be a list of objects")
+    rows, findings = run(
+        cluster, components, checks["pending_apis"], checks["minimum_version"], checks["deletes"], field_manager
+    )
+    blocking = [f["message"] for f in findings if f["blocking"]]
+    result = {"table": table(rows), "rows": rows, "findings": findings, "blocking": blocking}
+    if checks["mode"] == "strict" and blocking:
+        return result, f"preflight refused the run ({len(blocking)} blocking): " + "; ".join(blocking), []
+    warnings = [
+        f"preflight {f['check']}: {f['message']}" for f in findings if checks["mode"] == "warn" or not f["blocking"]
+    ]
+    return result, None, warnings
+
+
 def run(cluster, components, pending, minimum_version, deletes=(), field_manager="botcore-platform"):
     """Read the cluster and run every check. Returns the rows (in the table's order) and the findings."""
     served = {}

@@ -138,6 +138,15 @@ options:
     description:
       - Set by the action plugin between two slices of a wait (the RV(resume) of the last slice); not for playbooks.
     type: dict
+  preflight:
+    description:
+      - The checks of M(botcore.platform.preflight), run first through this run's client and discovery, reading the
+        cluster only; its options C(components), C(pending_apis), C(minimum_version), C(deletes) and C(mode), checked
+        as that module checks them (its C(field_manager) is O(field_manager)). site.yml passes them here when nothing
+        else writes before this run, which saves a module run; RV(preflight) is the result.
+      - In V(strict) mode a blocking finding fails the run before anything is written, with that module's message.
+      - Not run again by the later slices of a wait (O(resume)).
+    type: dict
   secret_data:
     description:
       - The values (C(data), C(stringData)) of the Secrets of O(components), by
@@ -359,6 +368,13 @@ pending:
     timeout:
       description: O(wait_timeout).
       type: int
+preflight:
+  description:
+    - With O(preflight), the result of the checks, as M(botcore.platform.preflight) returns it (C(table), C(rows),
+      C(findings), C(blocking)).
+  returned: when O(preflight) is given
+  type: dict
+  sample: {"table": ["CHECK    RESULT  NUMBERS", "version  ok      v1.37.2 >= 1.27"], "blocking": []}
 resume:
   description:
     - Only between two slices of a wait - what the next module run needs to wait on where this one stopped
@@ -367,6 +383,7 @@ resume:
   type: dict
 """
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.botcore.platform.plugins.module_utils.apply import ApplyError, Engine
 from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
 from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock import (
@@ -375,6 +392,12 @@ from ansible_collections.botcore.platform.plugins.module_utils.deploy_lock impor
     LockError,
     release,
     renew,
+)
+from ansible_collections.botcore.platform.plugins.module_utils.preflight import (
+    CHECK_ARG_SPEC,
+    Cluster,
+    PreflightError,
+    report,
 )
 from ansible_collections.botcore.platform.plugins.module_utils.secret_data import join
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
@@ -412,6 +435,7 @@ APPLY_ARG_SPEC = {
     "progress_interval": {"type": "int", "default": 30},
     "resume": {"type": "dict"},
     "secret_data": {"type": "dict", "default": {}, "no_log": True},
+    "preflight": {"type": "dict"},
     "prune": {"type": "bool", "default": True},
     "prune_protected_kinds": {"type": "list", "elements": "str", "default": ["Namespace", "PersistentVolumeClaim"]},
     "tooling": {"type": "str", "default": "botcore.platform/unknown"},
@@ -431,18 +455,45 @@ def argspec():
     return {**APPLY_ARG_SPEC, **AUTH_ARG_SPEC, **CLUSTER_ARG_SPEC}
 
 
+def checked_preflight(module):
+    """Option preflight, checked as botcore.platform.preflight checks its own options."""
+    checked = ArgumentSpecValidator(CHECK_ARG_SPEC).validate(module.params["preflight"])
+    if checked.error_messages:
+        module.fail_json(msg="preflight: " + "; ".join(checked.error_messages))
+    return checked.validated_parameters
+
+
+def run_preflight(module, client, checks):
+    """The preflight's result; fails the module as botcore.platform.preflight fails."""
+    try:
+        result, refusal, warnings = report(Cluster(client), checks, module.params["field_manager"])
+    except ValueError as exc:
+        module.fail_json(msg=f"preflight.{exc}")
+    except PreflightError as exc:
+        module.fail_json(msg=f"preflight: {exc}")
+    if refusal:
+        module.fail_json(msg=refusal, preflight=result)
+    for warning in warnings:
+        module.warn(warning)
+    return result
+
+
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
     try:
         components = join(module.params["components"], module.params["secret_data"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    # The later slices of a wait carry the first one's result, its preflight's too.
+    checks = checked_preflight(module) if module.params["preflight"] and not module.params["resume"] else None
     try:
         client = get_api_client(module=module)
+        engine = Engine(client, module.params, module.check_mode, module._diff, module.warn)
+        if checks:
+            engine.result["preflight"] = run_preflight(module, client, checks)
         lock = module.params["lock"] if not module.check_mode else None
         if lock:
             renew(Api(client), lock)
-        engine = Engine(client, module.params, module.check_mode, module._diff, module.warn)
         result = engine.run(components)
     except ApplyError as exc:
         module.fail_json(msg=str(exc), **exc.result)

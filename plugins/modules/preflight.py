@@ -168,77 +168,45 @@ blocking:
 """
 
 from ansible_collections.botcore.platform.plugins.module_utils.connection import CLUSTER_ARG_SPEC, fail_if_unreachable
-from ansible_collections.botcore.platform.plugins.module_utils.preflight import Cluster, PreflightError, run, table
+from ansible_collections.botcore.platform.plugins.module_utils.preflight import (
+    CHECK_ARG_SPEC,
+    Cluster,
+    PreflightError,
+    report,
+)
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-PREFLIGHT_ARG_SPEC = {
-    "components": {"type": "dict", "required": True},
-    "pending_apis": {"type": "list", "elements": "str", "default": []},
-    "minimum_version": {"type": "str", "default": "1.27"},
-    "deletes": {
-        "type": "list",
-        "elements": "dict",
-        "default": [],
-        "options": {
-            "api_version": {"type": "str", "required": True},
-            "kind": {"type": "str", "required": True},
-            "namespace": {"type": "str", "default": ""},
-            "why": {"type": "str", "default": "a deletion of the run"},
-        },
-    },
-    "field_manager": {"type": "str", "default": "botcore-platform"},
-    "mode": {"type": "str", "default": "strict", "choices": ["strict", "warn"]},
-}
-
 
 def argspec():
-    args = dict(PREFLIGHT_ARG_SPEC)
-    args.update(AUTH_ARG_SPEC)
-    args.update(CLUSTER_ARG_SPEC)
-    return args
+    return {
+        **CHECK_ARG_SPEC,
+        "field_manager": {"type": "str", "default": "botcore-platform"},
+        **AUTH_ARG_SPEC,
+        **CLUSTER_ARG_SPEC,
+    }
 
 
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
-    params = module.params
-    # A component that this run does not render (--tags) comes as null.
-    components = {component: objects for component, objects in params["components"].items() if objects is not None}
-    for component, objects in components.items():
-        if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
-            module.fail_json(msg=f"components: {component} must be a list of objects")
     try:
-        rows, findings = run(
-            Cluster(get_api_client(module=module)),
-            components,
-            params["pending_apis"],
-            params["minimum_version"],
-            params["deletes"],
-            params["field_manager"],
+        result, refusal, warnings = report(
+            Cluster(get_api_client(module=module)), module.params, module.params["field_manager"]
         )
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     except PreflightError as exc:
         module.fail_json(msg=f"preflight: {exc}")
     except Exception as exc:  # a lost API is told apart from every other failure, which keeps its own report
         fail_if_unreachable(module, exc, "the preflight", CoreException)
         raise
-    result = {
-        "changed": False,
-        "table": table(rows),
-        "rows": rows,
-        "findings": findings,
-        "blocking": [f["message"] for f in findings if f["blocking"]],
-    }
-    if params["mode"] == "strict" and result["blocking"]:
-        module.fail_json(
-            msg=f"preflight refused the run ({len(result['blocking'])} blocking): " + "; ".join(result["blocking"]),
-            **result,
-        )
-    for finding in findings:
-        if params["mode"] == "warn" or not finding["blocking"]:
-            module.warn(f"preflight {finding['check']}: {finding['message']}")
-    module.exit_json(**result)
+    if refusal:
+        module.fail_json(msg=refusal, **result)
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

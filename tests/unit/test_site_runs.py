@@ -74,6 +74,15 @@ def test_the_add_ons_between_the_runs_are_those_that_keep_them_apart():
     assert steps[first + 1 : second] == SITE_ROLES["__site_addons_between_runs"]
 
 
+def test_the_first_run_makes_the_preflight_checks_the_preflight_play_skipped_for_it():
+    first = next(task for task in deploy_tasks() if role_of(task) == "apply")
+    assert " ".join(first["vars"]["apply_preflight"].split()) == (
+        "{{ __platform_preflight_checks if __platform_preflight is skipped and __site_preflight_with_apply else {} }}"
+    )
+    preflight = next(task for task in deploy_tasks() if role_of(task) == "platform")
+    assert preflight["vars"] == {"__platform_preflight_deferred": "{{ __site_preflight_with_apply }}"}
+
+
 def test_the_first_run_takes_every_component_unless_an_add_on_runs_between():
     first, second = (task for task in deploy_tasks() if role_of(task) == "apply")
     assert "__site_platform_runs[0] if __site_runs_apart else __site_platform_runs | flatten" in " ".join(
@@ -101,6 +110,7 @@ def test_the_render_and_preflight_run_under_the_lock_before_any_other_task():
 def test_the_last_apply_run_alone_releases_the_lock_and_the_always_section_only_after_a_failure():
     runs = [task for task in deploy_tasks() if role_of(task) == "apply"]
     assert [run["vars"].get("apply_release_lock", False) for run in runs] == ["{{ not __site_runs_apart }}", True]
-    (release,) = next(task for task in deploy_play()["tasks"] if "block" in task)["always"]
+    table, release = next(task for task in deploy_play()["tasks"] if "block" in task)["always"]
+    assert table["when"] == "__apply_result.preflight.table is defined"
     assert release["ansible.builtin.import_role"] == {"name": "botcore.platform.lock", "tasks_from": "release"}
     assert release["when"] == "not (__apply_result.lock_released | default(false))"

@@ -1,10 +1,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """botcore.platform.preflight's main(): strict fails on a blocking finding with the table, warn only warns, a
-cluster that fits passes, bad input fails before any API call."""
+cluster that fits passes, bad input fails before any API call. botcore.platform.apply's option preflight makes the
+same checks first, and a refusal applies nothing."""
 
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 from unittest import mock
 
 import pytest
@@ -154,3 +156,80 @@ def test_objects_in_a_namespace_the_run_creates_wait_for_the_apply_dry_run(run_m
     assert result["table"][-1].endswith(
         "0 objects dry-run server-side, 0 refused, 1 once the run has created their namespace or API"
     )
+
+
+# --- the same checks, made by botcore.platform.apply's option preflight (site.yml's first apply run) ---
+
+
+class Engine:
+    """The apply engine, from memory: records in ``runs`` what it would apply."""
+
+    runs: ClassVar[list] = []
+
+    def __init__(self, client, params, check_mode, diff, warn):
+        self.result = {"changed": False, "objects": []}
+
+    def run(self, components):
+        Engine.runs.append(components)
+        return self.result
+
+
+@pytest.fixture
+def run_apply(capsys):
+    from ansible_collections.botcore.platform.plugins.modules import apply as apply_module
+
+    def run(cluster, **args):
+        Engine.runs = []
+        components = [{"name": "core_engine", "namespace": NS, "objects": [ENGINE]}]
+        with (
+            patch_module_args({"components": components, "wait": False, **args}),
+            mock.patch.object(apply_module, "get_api_client", return_value=None),
+            mock.patch.object(apply_module, "Cluster", return_value=cluster),
+            mock.patch.object(apply_module, "Engine", Engine),
+            pytest.raises(SystemExit) as exited,
+        ):
+            apply_module.main()
+        result = json.loads(capsys.readouterr().out)
+        assert (exited.value.code != 0) == bool(result.get("failed"))
+        return result
+
+    return run
+
+
+def test_the_apply_run_makes_the_checks_first_and_returns_their_table(run_apply):
+    cluster = Cluster("4")
+    result = run_apply(cluster, preflight={"components": {"core_engine": [ENGINE]}}, field_manager="ops-team")
+    assert not result.get("failed")
+    assert result["preflight"]["blocking"] == [] and len(result["preflight"]["table"]) == 8
+    assert cluster.dry_runs == [("Deployment", "engine", "ops-team")]
+    assert len(Engine.runs) == 1
+
+
+def test_a_refusal_of_the_apply_run_checks_fails_it_before_anything_is_applied(run_apply):
+    result = run_apply(Cluster("1"), preflight={"components": {"core_engine": [ENGINE]}})
+    assert result["failed"] is True
+    assert result["msg"].startswith("preflight refused the run (1 blocking): the cluster cannot hold the platform")
+    assert len(result["preflight"]["table"]) == 8
+    assert Engine.runs == []
+
+
+@pytest.mark.parametrize(
+    ("preflight", "message"),
+    [
+        ({"components": {}, "mode": "loud"}, "preflight: value of mode must be one of: strict, warn, got: loud"),
+        ({"pending_apis": []}, "preflight: missing required arguments: components"),
+        ({"components": {"core_engine": "oops"}}, "preflight.components: core_engine must be a list of objects"),
+    ],
+)
+def test_bad_checks_of_the_apply_run_fail_it_naming_the_option(run_apply, preflight, message):
+    cluster = Cluster("4")
+    result = run_apply(cluster, preflight=preflight)
+    assert result["failed"] is True and result["msg"] == message
+    assert cluster.dry_runs == [] and Engine.runs == []
+
+
+def test_the_later_slices_of_a_wait_make_no_checks(run_apply):
+    cluster = Cluster("1")  # a refusal, had the checks run
+    result = run_apply(cluster, preflight={"components": {"core_engine": [ENGINE]}}, resume={"pending": []})
+    assert not result.get("failed") and "preflight" not in result
+    assert cluster.calls == 0 and len(Engine.runs) == 1
