@@ -5,6 +5,7 @@ same checks first, and a refusal applies nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import ClassVar
 from unittest import mock
@@ -73,20 +74,25 @@ class Cluster:
         return True
 
 
+def run_main(capsys, module, args, cluster, **replaced):
+    """module.main() with args, no API client, ``cluster`` as its Cluster and ``replaced`` patched in; its result."""
+    with (
+        patch_module_args(args),
+        mock.patch.object(module, "get_api_client", return_value=None),
+        mock.patch.object(module, "Cluster", return_value=cluster),
+        mock.patch.multiple(module, **replaced) if replaced else contextlib.nullcontext(),
+        pytest.raises(SystemExit) as exited,
+    ):
+        module.main()
+    result = json.loads(capsys.readouterr().out)
+    assert (exited.value.code != 0) == bool(result.get("failed"))
+    return result
+
+
 @pytest.fixture
 def run_module(capsys):
     def run(cluster, **args):
-        args = {"components": {"core_engine": [ENGINE]}, **args}
-        with (
-            patch_module_args(args),
-            mock.patch.object(preflight_module, "get_api_client", return_value=None),
-            mock.patch.object(preflight_module, "Cluster", return_value=cluster),
-            pytest.raises(SystemExit) as exited,
-        ):
-            preflight_module.main()
-        result = json.loads(capsys.readouterr().out)
-        assert (exited.value.code != 0) == bool(result.get("failed"))
-        return result
+        return run_main(capsys, preflight_module, {"components": {"core_engine": [ENGINE]}, **args}, cluster)
 
     return run
 
@@ -181,17 +187,8 @@ def run_apply(capsys):
     def run(cluster, **args):
         Engine.runs = []
         components = [{"name": "core_engine", "namespace": NS, "objects": [ENGINE]}]
-        with (
-            patch_module_args({"components": components, "wait": False, **args}),
-            mock.patch.object(apply_module, "get_api_client", return_value=None),
-            mock.patch.object(apply_module, "Cluster", return_value=cluster),
-            mock.patch.object(apply_module, "Engine", Engine),
-            pytest.raises(SystemExit) as exited,
-        ):
-            apply_module.main()
-        result = json.loads(capsys.readouterr().out)
-        assert (exited.value.code != 0) == bool(result.get("failed"))
-        return result
+        args = {"components": components, "wait": False, **args}
+        return run_main(capsys, apply_module, args, cluster, Engine=Engine)
 
     return run
 
