@@ -114,3 +114,15 @@ def test_the_last_apply_run_alone_releases_the_lock_and_the_always_section_only_
     assert table["when"] == "__apply_result.preflight.table is defined"
     assert release["ansible.builtin.import_role"] == {"name": "botcore.platform.lock", "tasks_from": "release"}
     assert release["when"] == "not (__apply_result.lock_released | default(false))"
+
+
+def test_the_validation_play_checks_every_component_with_the_variables_of_each():
+    validation = yaml.safe_load((REPO / "playbooks/validate.yml").read_text())[0]
+    [check] = [task for task in validation["tasks"] if "botcore.platform.validate_settings" in task]
+    assert check["botcore.platform.validate_settings"]["roles"] == "{{ __site_platform_runs | flatten }}"
+    assert "always" in check["tags"]
+    # Imported for their variables only: none of their tasks runs, their argument spec task included.
+    imports = [task for task in validation["tasks"] if "never" in task.get("tags", [])]
+    assert [role_of(task) for task in imports] == [component for run in RUNS for component in run]
+    assert all(task["ansible.builtin.import_role"]["rolespec_validate"] is False for task in imports)
+    assert all("always" in task["tags"] for task in validation["tasks"] if task not in imports)
