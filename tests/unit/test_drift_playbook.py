@@ -62,6 +62,12 @@ def test_each_platform_role_validates_and_renders_into_its_fact_without_writing(
             else [task]
         )
     ]
+    # The render action sets __<component>_objects for each of its components.
     facts = [task["ansible.builtin.set_fact"] for task in render if "ansible.builtin.set_fact" in task]
+    facts += [
+        [f"__{component}_objects" for component in task["botcore.platform.render"]["components"]]
+        for task in render
+        if "botcore.platform.render" in task
+    ]
     assert any(f"__{role}_objects" in fact for fact in facts), f"{role}: render.yml sets no __{role}_objects"
     assert not [task["name"] for task in render if WRITING_MODULES & task.keys()], f"{role}: render.yml writes"

@@ -13,6 +13,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1].parent
 SITE_ROLES = yaml.safe_load((REPO / "playbooks/vars/site_roles.yml").read_text())
 RUNS = SITE_ROLES["__site_platform_runs"]
+COMPONENTS = yaml.safe_load((REPO / "roles/platform/vars/main.yml").read_text())["__platform_components"]
 
 
 def deploy_play():
@@ -29,13 +30,24 @@ def role_of(task):
     return task[action]["name"].removeprefix("botcore.platform.") if action else None
 
 
-def test_the_runs_take_every_component_the_preflight_renders_in_its_order():
-    rendered = [
-        role_of(task)
-        for task in yaml.safe_load((REPO / "roles/platform/tasks/preflight.yml").read_text())
-        if task.get("ansible.builtin.import_role", {}).get("tasks_from") == "render"
+def test_the_runs_take_the_platform_components_in_their_order():
+    assert [component for run in RUNS for component in run] == COMPONENTS
+
+
+def test_the_preflight_renders_the_secrets_first_and_every_other_component_in_one_task():
+    tasks = yaml.safe_load((REPO / "roles/platform/tasks/preflight.yml").read_text())
+    imported = [
+        role_of(task) for task in tasks if task.get("ansible.builtin.import_role", {}).get("tasks_from") == "render"
     ]
-    assert [component for run in RUNS for component in run] == rendered
+    [render] = [task for task in tasks if "botcore.platform.render" in task]
+    assert imported == ["secrets"] and tasks.index(render) > next(
+        i for i, t in enumerate(tasks) if role_of(t) == "secrets"
+    )
+    assert render["botcore.platform.render"]["components"].strip() == (
+        "{{ __platform_components | reject('==', 'secrets') "
+        "| botcore.platform.tag_selected(ansible_run_tags, ansible_skip_tags) }}"
+    )
+    assert "always" in render["tags"]
 
 
 def test_the_deploy_play_reads_the_render_of_every_component_of_the_runs():
@@ -119,10 +131,20 @@ def test_the_last_apply_run_alone_releases_the_lock_and_the_always_section_only_
 def test_the_validation_play_checks_every_component_with_the_variables_of_each():
     validation = yaml.safe_load((REPO / "playbooks/validate.yml").read_text())[0]
     [check] = [task for task in validation["tasks"] if "botcore.platform.validate_settings" in task]
-    assert check["botcore.platform.validate_settings"]["roles"] == "{{ __site_platform_runs | flatten }}"
+    assert check["botcore.platform.validate_settings"]["roles"] == "{{ __platform_components }}"
     assert "always" in check["tags"]
-    # Imported for their variables only: none of their tasks runs, their argument spec task included.
-    imports = [task for task in validation["tasks"] if "never" in task.get("tags", [])]
-    assert [role_of(task) for task in imports] == [component for run in RUNS for component in run]
+    [components] = [
+        task
+        for task in validation["tasks"]
+        if task.get("ansible.builtin.import_role", {}).get("tasks_from") == "components"
+    ]
+    assert components["ansible.builtin.import_role"]["rolespec_validate"] is False
+    assert all("always" in task["tags"] for task in validation["tasks"] if task is not components)
+
+
+def test_the_components_are_imported_for_their_variables_only():
+    imports = yaml.safe_load((REPO / "roles/platform/tasks/components.yml").read_text())
+    assert [role_of(task) for task in imports] == COMPONENTS
+    # None of their tasks runs, their argument spec task included.
+    assert all(task["tags"] == ["never"] for task in imports)
     assert all(task["ansible.builtin.import_role"]["rolespec_validate"] is False for task in imports)
-    assert all("always" in task["tags"] for task in validation["tasks"] if task not in imports)
