@@ -7,12 +7,11 @@ rather than its templates.
 
 from __future__ import annotations
 
-import os
-
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
-from ansible_collections.botcore.platform.plugins.plugin_utils.argument_specs import ROLES, role_names
+from ansible_collections.botcore.platform.plugins.plugin_utils.argument_specs import role_names
+from ansible_collections.botcore.platform.plugins.plugin_utils.role_context import RoleContexts
 
 ARGUMENT_SPEC = {"components": {"type": "list", "elements": "str", "required": True}}
 
@@ -31,20 +30,13 @@ class ActionModule(ActionBase):
         ]
         if unknown:
             return dict(result, failed=True, msg=f"{'; '.join(unknown)} ({', '.join(roles)})")
-        facts = {f"__{name}_objects": self._objects(name, task_vars) for name in components}
+        contexts = RoleContexts(self._templar, task_vars)
+        facts = {f"__{name}_objects": self._objects(name, contexts.templar(name)) for name in components}
         return dict(result, changed=False, components=components, ansible_facts=facts)
 
-    def _objects(self, role, task_vars):
-        """The role's __<role>_manifests, else the objects of its templates __<role>_templates, rendered as the role's
-        own task would: its templates first on the search path, the workload building block serving it."""
-        path = os.path.join(ROLES, role)
-        variables = {
-            **task_vars,
-            "__platform_subject": role,
-            "role_path": path,
-            "ansible_search_path": [path, os.path.join(ROLES, "platform")],
-        }
-        templar = self._templar.copy_with_new_env(available_variables=variables)
+    def _objects(self, role, templar):
+        """The role's __<role>_manifests, else the objects of its templates __<role>_templates."""
+        variables = templar.available_variables
         if f"__{role}_manifests" in variables:
             return templar.resolve_variable_expression(f"__{role}_manifests")
         if f"__{role}_templates" not in variables:

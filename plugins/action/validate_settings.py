@@ -20,6 +20,7 @@ from ansible_collections.botcore.platform.plugins.filter.inventory import (
 )
 from ansible_collections.botcore.platform.plugins.filter.settings import settings_errors
 from ansible_collections.botcore.platform.plugins.plugin_utils.argument_specs import ROLES, read, role_names
+from ansible_collections.botcore.platform.plugins.plugin_utils.role_context import RoleContexts
 
 ARGUMENT_SPEC = {
     "role": {"type": "str"},
@@ -56,7 +57,8 @@ class ActionModule(ActionBase):
             given = {name: args[name] for name in TASK_INPUTS if args[name] is not None}
             checks = [(args["role"], self._templar, self._inputs(args["role"], self._templar, given), None)]
         else:
-            templars = {name: self._role_templar(name, task_vars) for name in names}
+            contexts = RoleContexts(self._templar, task_vars)
+            templars = {name: contexts.templar(name) for name in names}
             checks = [(name, templars[name], self._inputs(name, templars[name], {}), "validate") for name in names]
         # Types and choices first, every role's: the rules may read any of them.
         errors = [
@@ -73,13 +75,6 @@ class ActionModule(ActionBase):
         if errors:
             return dict(result, failed=True, msg="; ".join(errors), errors=errors)
         return dict(result, changed=False, errors=[])
-
-    def _role_templar(self, role, task_vars):
-        """A templar that reads the variables as the role's own tasks would (the platform role's workload building
-        block names the role it serves __platform_subject)."""
-        return self._templar.copy_with_new_env(
-            available_variables={**task_vars, "__platform_subject": role, "role_path": os.path.join(ROLES, role)}
-        )
 
     @staticmethod
     def _inputs(role, templar, given):

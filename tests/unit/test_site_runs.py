@@ -47,7 +47,8 @@ def test_the_preflight_renders_the_secrets_first_and_every_other_component_in_on
         "{{ __platform_components | reject('==', 'secrets') "
         "| botcore.platform.tag_selected(ansible_run_tags, ansible_skip_tags) }}"
     )
-    assert "always" in render["tags"]
+    # Always, and each component's tag, which --list-tags lists.
+    assert render["tags"] == ["always"] + [component for component in COMPONENTS if component != "secrets"]
 
 
 def test_the_deploy_play_reads_the_render_of_every_component_of_the_runs():
