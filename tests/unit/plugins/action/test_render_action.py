@@ -22,9 +22,10 @@ KINDS = {
 COMPONENTS = ["namespace", "mongodb", "ai_service", "core_engine", "dashboard", "ingress", "service_mesh", "monitoring"]
 
 
-def playbook(collections_path, tmp_path, tasks):
+def playbook(collections_path, tmp_path, tasks, variables=None):
     path = tmp_path / "play.yml"
-    path.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": tasks, "vars": variables or {}}
+    path.write_text(json.dumps([play]))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_FORCE_COLOR="false", NO_COLOR="1")
     return subprocess.run(
@@ -86,3 +87,13 @@ def test_what_is_not_a_component_is_refused_by_name(collections_path, tmp_path, 
     done = playbook(collections_path, tmp_path, [VARIABLES, {"botcore.platform.render": {"components": components}}])
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
+
+
+def test_a_setting_that_does_not_resolve_fails_only_where_it_is_used(collections_path, tmp_path):
+    # Each role's settings are resolved once, up front; one that cannot be is left to its use.
+    render = {"botcore.platform.render": {"components": ["namespace"]}}
+    done = playbook(collections_path, tmp_path, [VARIABLES, render], {"namespace_unused": "{{ no_such_variable }}"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = playbook(collections_path, tmp_path, [VARIABLES, render], {"namespace_quota": "{{ no_such_variable }}"})
+    assert done.returncode != 0
+    assert "no_such_variable" in done.stdout + done.stderr
