@@ -69,7 +69,7 @@ class ActionModule(ActionBase):
         if not errors:
             errors = [
                 message
-                for role, templar, found, _ in checks
+                for role, templar, found, _entry_point in checks
                 for message in self._rule_errors(role, templar, found, task_vars, roles)
             ]
         if errors:

@@ -114,7 +114,7 @@ HPA_MIN_ABOVE_MAX = {
 }
 
 
-def every_role_check(roles=COMPONENTS):
+def every_role_check():
     imports = [
         {
             "tags": ["never"],
@@ -124,9 +124,9 @@ def every_role_check(roles=COMPONENTS):
                 "rolespec_validate": False,
             },
         }
-        for role in roles
+        for role in COMPONENTS
     ]
-    return [{"botcore.platform.validate_settings": {"roles": roles}}, *imports]
+    return [{"botcore.platform.validate_settings": {"roles": COMPONENTS}}, *imports]
 
 
 def test_roles_pass_with_their_defaults(collections_path, tmp_path):
