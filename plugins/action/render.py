@@ -10,7 +10,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
-from ansible_collections.botcore.platform.plugins.plugin_utils.argument_specs import role_names
+from ansible_collections.botcore.platform.plugins.plugin_utils.argument_specs import unknown_roles_message
 from ansible_collections.botcore.platform.plugins.plugin_utils.role_context import RoleContexts
 
 ARGUMENT_SPEC = {"components": {"type": "list", "elements": "str", "required": True}}
@@ -24,12 +24,9 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         components = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]["components"]
-        roles = role_names()
-        unknown = [
-            f"components: {name!r} is not a role of botcore.platform" for name in components if name not in roles
-        ]
+        unknown = unknown_roles_message("components", components)
         if unknown:
-            return dict(result, failed=True, msg=f"{'; '.join(unknown)} ({', '.join(roles)})")
+            return dict(result, failed=True, msg=unknown)
         contexts = RoleContexts(self._templar, task_vars)
         facts = {f"__{name}_objects": self._objects(name, contexts.templar(name)) for name in components}
         return dict(result, changed=False, components=components, ansible_facts=facts)

@@ -19,7 +19,12 @@ from ansible_collections.botcore.platform.plugins.filter.inventory import (
     unknown_option_errors,
 )
 from ansible_collections.botcore.platform.plugins.filter.settings import settings_errors
-from ansible_collections.botcore.platform.plugins.plugin_utils.argument_specs import ROLES, read, role_names
+from ansible_collections.botcore.platform.plugins.plugin_utils.argument_specs import (
+    ROLES,
+    read,
+    role_names,
+    unknown_roles_message,
+)
 from ansible_collections.botcore.platform.plugins.plugin_utils.role_context import RoleContexts
 
 ARGUMENT_SPEC = {
@@ -48,10 +53,10 @@ class ActionModule(ActionBase):
             mutually_exclusive=[("role", "roles")] + [("roles", name) for name in TASK_INPUTS],
         )[1]
         names = args["roles"] or [args["role"]]
-        roles = role_names()
-        unknown = [f"role: {name!r} is not a role of botcore.platform" for name in names if name not in roles]
+        unknown = unknown_roles_message("role", names)
         if unknown:
-            return dict(result, failed=True, msg=f"{'; '.join(unknown)} ({', '.join(roles)})")
+            return dict(result, failed=True, msg=unknown)
+        roles = role_names()
         if args["role"]:
             # The role's tasks run it: its argument spec has been checked, its variables are the task's.
             given = {name: args[name] for name in TASK_INPUTS if args[name] is not None}

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The roles' meta/argument_specs.yml, parsed once per process: for the argument_specs lookup and validate_settings.
+"""The roles' meta/argument_specs.yml, parsed once per process, and the roles' names: for the lookup and the actions.
 
 The validation refers to a role's specification many times in one task; parsing each file once per process (with
 libyaml where PyYAML has it) instead of once per reference is what keeps it cheap. Copies are handed out.
@@ -36,3 +36,10 @@ def read(role_path):
 def role_names():
     """The names of this collection's roles."""
     return sorted(name for name in os.listdir(ROLES) if os.path.isdir(os.path.join(ROLES, name)))
+
+
+def unknown_roles_message(option, names):
+    """Why the names given in a task's option are not all roles of this collection, or None when they are."""
+    roles = role_names()
+    unknown = [f"{option}: {name!r} is not a role of botcore.platform" for name in names if name not in roles]
+    return f"{'; '.join(unknown)} ({', '.join(roles)})" if unknown else None
