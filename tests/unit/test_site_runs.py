@@ -17,12 +17,13 @@ COMPONENTS = yaml.safe_load((REPO / "roles/platform/vars/main.yml").read_text())
 
 
 def deploy_play():
-    return yaml.safe_load((REPO / "playbooks/site.yml").read_text())[1]
+    [play] = yaml.safe_load((REPO / "playbooks/site.yml").read_text())
+    return play
 
 
 def deploy_tasks():
     """The tasks of the block that holds the deploy lock, in order."""
-    return [t for task in deploy_play()["tasks"] for t in task.get("block", [task])]
+    return next(task for task in deploy_play()["tasks"] if "block" in task)["block"]
 
 
 def role_of(task):
@@ -129,18 +130,29 @@ def test_the_last_apply_run_alone_releases_the_lock_and_the_always_section_only_
     assert release["when"] == "not (__apply_result.lock_released | default(false))"
 
 
-def test_the_validation_play_checks_every_component_with_the_variables_of_each():
-    validation = yaml.safe_load((REPO / "playbooks/validate.yml").read_text())[0]
-    [check] = [task for task in validation["tasks"] if "botcore.platform.validate_settings" in task]
+def test_the_validation_checks_every_component_with_the_variables_of_each():
+    checks = yaml.safe_load((REPO / "playbooks/tasks/validate.yml").read_text())
+    [check] = [task for task in checks if "botcore.platform.validate_settings" in task]
     assert check["botcore.platform.validate_settings"]["roles"] == "{{ __platform_components }}"
-    assert "always" in check["tags"]
-    [components] = [
-        task
-        for task in validation["tasks"]
-        if task.get("ansible.builtin.import_role", {}).get("tasks_from") == "components"
-    ]
-    assert components["ansible.builtin.import_role"]["rolespec_validate"] is False
-    assert all("always" in task["tags"] for task in validation["tasks"] if task is not components)
+    assert all("always" in task["tags"] for task in checks)
+    validation = yaml.safe_load((REPO / "playbooks/validate.yml").read_text())[0]
+    imports, components = validation["tasks"]
+    assert imports["ansible.builtin.import_tasks"] == "tasks/validate.yml"
+    assert components["ansible.builtin.import_role"] == {
+        "name": "botcore.platform.platform",
+        "tasks_from": "components",
+        "rolespec_validate": False,
+    }
+
+
+def test_site_validates_first_in_its_one_play_whose_preflight_gives_the_components_variables():
+    first, block = deploy_play()["tasks"]
+    assert first["ansible.builtin.import_tasks"] == "tasks/validate.yml"
+    assert "block" in block
+    preflight = yaml.safe_load((REPO / "roles/platform/tasks/preflight.yml").read_text())
+    assert {"ansible.builtin.import_tasks": "components.yml"}.items() <= next(
+        task for task in preflight if "ansible.builtin.import_tasks" in task
+    ).items()
 
 
 def test_the_components_are_imported_for_their_variables_only():
