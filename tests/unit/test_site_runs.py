@@ -113,7 +113,11 @@ def test_the_secrets_are_written_before_the_run_that_applies_them():
     roles = [role_of(task) for task in tasks]
     first_run = next(i for i, task in enumerate(tasks) if role_of(task) == "apply")
     assert roles.index("secrets") < first_run
-    assert tasks[roles.index("secrets")]["ansible.builtin.import_role"]["tasks_from"] == "deploy"
+    secrets = tasks[roles.index("secrets")]
+    assert secrets["ansible.builtin.include_role"]["tasks_from"] == "deploy"
+    # Included only when it has something to write: a skipped include loads no role and runs no task.
+    assert "__secrets_writes | length > 0" in secrets["when"]
+    assert secrets["tags"] == secrets["ansible.builtin.include_role"]["apply"]["tags"] == ["secrets"]
 
 
 def test_the_render_and_preflight_run_under_the_lock_before_any_other_task():
@@ -126,7 +130,11 @@ def test_the_last_apply_run_alone_releases_the_lock_and_the_always_section_only_
     assert [run["vars"].get("apply_release_lock", False) for run in runs] == ["{{ not __site_runs_apart }}", True]
     table, release = next(task for task in deploy_play()["tasks"] if "block" in task)["always"]
     assert table["when"] == "__apply_result.preflight.table is defined"
-    assert release["ansible.builtin.import_role"] == {"name": "botcore.platform.lock", "tasks_from": "release"}
+    assert release["ansible.builtin.include_role"] == {
+        "name": "botcore.platform.lock",
+        "tasks_from": "release",
+        "apply": {"tags": ["always"]},
+    }
     assert release["when"] == "not (__apply_result.lock_released | default(false))"
 
 
