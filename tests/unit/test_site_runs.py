@@ -21,9 +21,14 @@ def deploy_play():
     return play
 
 
+def lock_block():
+    """The block that holds the deploy lock."""
+    return next(task for task in deploy_play()["tasks"] if "block" in task)
+
+
 def deploy_tasks():
     """The tasks of the block that holds the deploy lock, in order."""
-    return next(task for task in deploy_play()["tasks"] if "block" in task)["block"]
+    return lock_block()["block"]
 
 
 def role_of(task):
@@ -115,8 +120,15 @@ def test_the_secrets_are_written_before_the_run_that_applies_them():
     assert roles.index("secrets") < first_run
     secrets = tasks[roles.index("secrets")]
     assert secrets["ansible.builtin.include_role"]["tasks_from"] == "deploy"
-    # Included only when it has something to write: a skipped include loads no role and runs no task.
-    assert "__secrets_writes | length > 0" in secrets["when"]
+    # Included only when it has something to write, as its write task says: a skipped include loads no role.
+    assert secrets["when"] == "not (__site_addons_only | default(false)) and __secrets_writing"
+    [write] = [
+        task for task in yaml.safe_load((REPO / "roles/secrets/tasks/deploy.yml").read_text()) if "register" in task
+    ]
+    assert write["when"] == "__secrets_writing"
+    assert yaml.safe_load((REPO / "roles/secrets/vars/main.yml").read_text())["__secrets_writing"] == (
+        "{{ platform_render_dir | length == 0 and __secrets_writes | length > 0 }}"
+    )
     assert secrets["tags"] == secrets["ansible.builtin.include_role"]["apply"]["tags"] == ["secrets"]
 
 
@@ -128,7 +140,7 @@ def test_the_render_and_preflight_run_under_the_lock_before_any_other_task():
 def test_the_last_apply_run_alone_releases_the_lock_and_the_always_section_only_after_a_failure():
     runs = [task for task in deploy_tasks() if role_of(task) == "apply"]
     assert [run["vars"].get("apply_release_lock", False) for run in runs] == ["{{ not __site_runs_apart }}", True]
-    table, release = next(task for task in deploy_play()["tasks"] if "block" in task)["always"]
+    table, release = lock_block()["always"]
     assert table["when"] == "__apply_result.preflight.table is defined"
     assert release["ansible.builtin.include_role"] == {
         "name": "botcore.platform.lock",
@@ -156,11 +168,11 @@ def test_the_validation_checks_every_component_with_the_variables_of_each():
 def test_site_validates_first_in_its_one_play_whose_preflight_gives_the_components_variables():
     first, block = deploy_play()["tasks"]
     assert first["ansible.builtin.import_tasks"] == "tasks/validate.yml"
-    assert "block" in block
+    assert block == lock_block()
     preflight = yaml.safe_load((REPO / "roles/platform/tasks/preflight.yml").read_text())
-    assert {"ansible.builtin.import_tasks": "components.yml"}.items() <= next(
-        task for task in preflight if "ansible.builtin.import_tasks" in task
-    ).items()
+    assert [task["ansible.builtin.import_tasks"] for task in preflight if "ansible.builtin.import_tasks" in task] == [
+        "components.yml"
+    ]
 
 
 def test_the_components_are_imported_for_their_variables_only():
